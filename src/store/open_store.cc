@@ -1,0 +1,20 @@
+#include "hookfence/store.h"
+#include "src/store/memory_store.h"
+#include "src/store/sqlite_store.h"
+#include "src/store/store_url.h"
+
+namespace hookfence {
+
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions options) {
+  if (options.clock == nullptr) return InvalidArgumentError("StoreOptions::clock is null");
+  HF_ASSIGN_OR_RETURN(store::StoreUrl parsed, store::ParseStoreUrl(url));
+  switch (parsed.backend) {
+    case store::Backend::kMemory:
+      return store::NewMemoryStore(std::move(options));
+    case store::Backend::kSqlite:
+      return store::OpenSqliteStore(parsed.path, std::move(options));
+  }
+  return InternalError("unhandled store backend");
+}
+
+}  // namespace hookfence

@@ -1,0 +1,746 @@
+#include "src/store/sqlite_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "hookfence/keys.h"
+#include "src/store/migration.h"
+#include "src/store/record_codec.h"
+#include "src/store/sqlite_connection.h"
+#include "src/store/transitions.h"
+
+namespace hookfence::store {
+namespace {
+
+using internal::Connection;
+using internal::Statement;
+
+constexpr std::size_t kMaxIdleReaders = 8;
+constexpr std::size_t kSweepChunk = 500;
+
+// The columns every read selects, in this order; the payload columns come last so that writes,
+// which never need the body, can leave them out.
+constexpr char kColumns[] =
+    "seq, key, fingerprint, driver, state, fence, lease_until, attempts, due_at, ordering_key, "
+    "received_at, updated_at, finished_at, last_error, attempt_log, tombstone, response";
+constexpr char kPayloadColumns[] = ", payload_body, payload_headers";
+
+std::optional<Timestamp> OptionalTime(const Statement& row, int column) {
+  auto micros = row.OptionalInt(column);
+  if (!micros) return std::nullopt;
+  return FromMicros(*micros);
+}
+
+std::optional<std::int64_t> OptionalMicros(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return ToMicros(*t);
+}
+
+Result<Record> ReadRecord(const Statement& row, bool with_payload) {
+  Record r;
+  r.seq = static_cast<std::uint64_t>(row.Int(0));
+  r.key = row.Text(1);
+  r.fingerprint = row.Text(2);
+  r.driver = static_cast<Driver>(row.Int(3));
+  r.state = static_cast<State>(row.Int(4));
+  r.fence = static_cast<std::uint64_t>(row.Int(5));
+  r.lease_until = OptionalTime(row, 6);
+  r.attempts = static_cast<std::uint32_t>(row.Int(7));
+  r.due_at = OptionalTime(row, 8);
+  r.ordering_key = row.Text(9);
+  r.received_at = FromMicros(row.Int(10));
+  r.updated_at = FromMicros(row.Int(11));
+  r.finished_at = OptionalTime(row, 12);
+  r.last_error = row.Text(13);
+  if (!row.IsNull(14)) {
+    HF_ASSIGN_OR_RETURN(r.attempt_log, internal::DecodeAttemptLog(row.Text(14)));
+  }
+  r.tombstone = row.Int(15) != 0;
+  if (!row.IsNull(16)) {
+    HF_ASSIGN_OR_RETURN(r.response, internal::DecodeResponse(row.Text(16)));
+  }
+  if (with_payload && !row.IsNull(17)) {
+    Payload payload;
+    payload.body = row.Text(17);
+    if (!row.IsNull(18)) {
+      HF_ASSIGN_OR_RETURN(payload.headers, internal::DecodeHeaders(row.Text(18)));
+    }
+    r.payload = std::move(payload);
+  }
+  return r;
+}
+
+std::string SelectByKey(bool with_payload) {
+  return std::string("SELECT ") + kColumns + (with_payload ? kPayloadColumns : "") +
+         " FROM events WHERE key = ?1";
+}
+
+// One batch's transaction as the operations see it. Every SQL failure is remembered: the batch
+// is then rolled back and every operation in it fails with that error.
+class Txn {
+ public:
+  explicit Txn(Connection* db) : db_(db) {}
+
+  Timestamp now;
+  std::int64_t count_delta = 0;
+
+  bool failed() const { return !failure_.ok(); }
+  const Status& failure() const { return failure_; }
+
+  Result<std::optional<Record>> Find(std::string_view key, bool with_payload) {
+    HF_ASSIGN_OR_RETURN(Statement * stmt, Prepare(SelectByKey(with_payload)));
+    stmt->BindText(1, key);
+    HF_ASSIGN_OR_RETURN(bool row, Check(stmt->Step()));
+    if (!row) return std::optional<Record>();
+    HF_ASSIGN_OR_RETURN(Record record, Check(ReadRecord(*stmt, with_payload)));
+    return std::optional<Record>(std::move(record));
+  }
+
+  // Inserts a new record and assigns its seq.
+  Status Insert(Record& r) {
+    HF_ASSIGN_OR_RETURN(
+        Statement * stmt,
+        Prepare("INSERT INTO events (key, source, fingerprint, driver, state, fence, lease_until, "
+                "attempts, due_at, ordering_key, received_at, updated_at, finished_at, "
+                "last_error, attempt_log, tombstone, response, payload_body, payload_headers) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                "?17, ?18, ?19)"));
+    stmt->BindText(1, r.key);
+    stmt->BindText(2, r.source());
+    stmt->BindText(3, r.fingerprint);
+    std::string attempt_log, response, headers;
+    BindMutable(*stmt, r, 4, attempt_log, response);
+    stmt->BindOptionalText(10, r.ordering_key);
+    stmt->BindInt(11, ToMicros(r.received_at));
+    if (r.payload) {
+      stmt->BindBlob(18, r.payload->body);
+      headers = internal::EncodeHeaders(r.payload->headers);
+      stmt->BindBlob(19, headers);
+    }
+    HF_RETURN_IF_ERROR(Check(stmt->Run()));
+    r.seq = static_cast<std::uint64_t>(db_->LastInsertRowid());
+    ++count_delta;
+    return Status::Ok();
+  }
+
+  // Writes every column a transition can change (payload columns only when it dropped them).
+  Status Update(const Record& r) {
+    HF_ASSIGN_OR_RETURN(
+        Statement * stmt,
+        Prepare("UPDATE events SET driver = ?4, state = ?5, fence = ?6, lease_until = ?7, "
+                "attempts = ?8, due_at = ?9, updated_at = ?12, finished_at = ?13, "
+                "last_error = ?14, attempt_log = ?15, tombstone = ?16, response = ?17 "
+                "WHERE seq = ?1"));
+    stmt->BindInt(1, static_cast<std::int64_t>(r.seq));
+    std::string attempt_log, response;
+    BindMutable(*stmt, r, 4, attempt_log, response);
+    HF_RETURN_IF_ERROR(Check(stmt->Run()));
+    if (!r.payload) {
+      HF_ASSIGN_OR_RETURN(Statement * clear,
+                          Prepare("UPDATE events SET payload_body = NULL, payload_headers = NULL "
+                                  "WHERE seq = ?1 AND payload_body IS NOT NULL"));
+      clear->BindInt(1, static_cast<std::int64_t>(r.seq));
+      HF_RETURN_IF_ERROR(Check(clear->Run()));
+    }
+    return Status::Ok();
+  }
+
+  Status Erase(std::uint64_t seq) {
+    HF_ASSIGN_OR_RETURN(Statement * stmt, Prepare("DELETE FROM events WHERE seq = ?1"));
+    stmt->BindInt(1, static_cast<std::int64_t>(seq));
+    HF_RETURN_IF_ERROR(Check(stmt->Run()));
+    count_delta -= db_->Changes();
+    return Status::Ok();
+  }
+
+  // The lowest seq of an unfinished record of this ordering group, if any.
+  Result<std::optional<std::uint64_t>> FirstUnfinished(std::string_view source,
+                                                        std::string_view ordering_key) {
+    HF_ASSIGN_OR_RETURN(Statement * stmt,
+                        Prepare("SELECT min(seq) FROM events WHERE source = ?1 AND "
+                                "ordering_key = ?2 AND state IN (0, 1)"));
+    stmt->BindText(1, source);
+    stmt->BindText(2, ordering_key);
+    HF_ASSIGN_OR_RETURN(bool row, Check(stmt->Step()));
+    if (!row || stmt->IsNull(0)) return std::optional<std::uint64_t>();
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(stmt->Int(0)));
+  }
+
+  Result<bool> DeadBefore(std::string_view source, std::string_view ordering_key,
+                          std::uint64_t seq) {
+    HF_ASSIGN_OR_RETURN(Statement * stmt,
+                        Prepare("SELECT 1 FROM events WHERE source = ?1 AND ordering_key = ?2 "
+                                "AND state = 3 AND seq < ?3 LIMIT 1"));
+    stmt->BindText(1, source);
+    stmt->BindText(2, ordering_key);
+    stmt->BindInt(3, static_cast<std::int64_t>(seq));
+    return Check(stmt->Step());
+  }
+
+  // Keys of records matching `sql` (which selects key, binds ?1..?n from `times`).
+  Result<std::vector<std::string>> Keys(const std::string& sql,
+                                        const std::vector<std::int64_t>& values) {
+    HF_ASSIGN_OR_RETURN(Statement * stmt, Prepare(sql));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      stmt->BindInt(static_cast<int>(i + 1), values[i]);
+    }
+    std::vector<std::string> keys;
+    for (;;) {
+      HF_ASSIGN_OR_RETURN(bool row, Check(stmt->Step()));
+      if (!row) break;
+      keys.push_back(stmt->Text(0));
+    }
+    return keys;
+  }
+
+  Status Exec(std::string_view sql) { return Check(db_->Exec(sql)); }
+
+ private:
+  // Binds the columns a transition may change, from parameter `first` (driver) on, in the order
+  // of the INSERT statement. The encoded blobs live in the caller's strings until the step.
+  static void BindMutable(Statement& stmt, const Record& r, int first, std::string& attempt_log,
+                          std::string& response) {
+    stmt.BindInt(first, static_cast<int>(r.driver));
+    stmt.BindInt(first + 1, static_cast<int>(r.state));
+    stmt.BindInt(first + 2, static_cast<std::int64_t>(r.fence));
+    stmt.BindOptionalInt(first + 3, OptionalMicros(r.lease_until));
+    stmt.BindInt(first + 4, r.attempts);
+    stmt.BindOptionalInt(first + 5, OptionalMicros(r.due_at));
+    stmt.BindInt(first + 8, ToMicros(r.updated_at));
+    stmt.BindOptionalInt(first + 9, OptionalMicros(r.finished_at));
+    stmt.BindText(first + 10, r.last_error);
+    if (!r.attempt_log.empty()) {
+      attempt_log = internal::EncodeAttemptLog(r.attempt_log);
+      stmt.BindBlob(first + 11, attempt_log);
+    }
+    stmt.BindInt(first + 12, r.tombstone ? 1 : 0);
+    if (r.response) {
+      response = internal::EncodeResponse(*r.response);
+      stmt.BindBlob(first + 13, response);
+    }
+  }
+
+  Result<Statement*> Prepare(const std::string& sql) { return Check(db_->Prepare(sql)); }
+
+  template <typename T>
+  Result<T> Check(Result<T> result) {
+    if (!result.ok()) Remember(result.status());
+    return result;
+  }
+  Status Check(Status status) {
+    if (!status.ok()) Remember(status);
+    return status;
+  }
+  void Remember(const Status& status) {
+    if (failure_.ok()) failure_ = status;
+  }
+
+  Connection* db_;
+  Status failure_;
+};
+
+class WriteOp {
+ public:
+  virtual ~WriteOp() = default;
+  virtual void Run(Txn& txn) = 0;
+  // Answers the caller once the batch's fate (`commit`) is known.
+  virtual void Finish(const Status& commit) = 0;
+};
+
+template <typename T>
+class TypedWriteOp final : public WriteOp {
+ public:
+  explicit TypedWriteOp(std::function<Result<T>(Txn&)> fn) : fn_(std::move(fn)) {}
+  void Run(Txn& txn) override { result_.emplace(fn_(txn)); }
+  void Finish(const Status& commit) override {
+    if (!commit.ok()) {
+      promise_.set_value(Result<T>(commit));
+    } else if (!result_) {
+      promise_.set_value(Result<T>(InternalError("write operation was not run")));
+    } else {
+      promise_.set_value(std::move(*result_));
+    }
+  }
+  std::future<Result<T>> Answer() { return promise_.get_future(); }
+
+ private:
+  std::function<Result<T>(Txn&)> fn_;
+  std::optional<Result<T>> result_;
+  std::promise<Result<T>> promise_;
+};
+
+struct Done {};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer,
+              std::uint64_t record_count)
+      : path_(std::move(path)),
+        options_(std::move(options)),
+        writer_(std::move(writer)),
+        record_count_(record_count) {
+    thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  StoreStats Stats() const override {
+    std::lock_guard lock(mu_);
+    return StoreStats{batches_, batched_operations_, queue_.size()};
+  }
+
+  Result<AcceptOutcome> Accept(AcceptRequest request) override {
+    HF_RETURN_IF_ERROR(internal::ValidateAccept(request));
+    return Write<AcceptOutcome>([&](Txn& txn) -> Result<AcceptOutcome> {
+      HF_ASSIGN_OR_RETURN(auto existing, txn.Find(request.key, false));
+      if (existing) return internal::AcceptExisting(*existing, request.fingerprint);
+      if (AtCapacity(txn)) return internal::AcceptFull();
+      bool blocked = false;
+      if (!request.ordering_key.empty()) {
+        std::string_view key = request.key;
+        HF_ASSIGN_OR_RETURN(auto first, txn.FirstUnfinished(key.substr(0, key.find(':')),
+                                                              request.ordering_key));
+        blocked = first.has_value();
+      }
+      const bool lease_granted = request.lease.has_value() && !blocked;
+      AcceptOutcome outcome;
+      Record record =
+          internal::NewAcceptedRecord(std::move(request), txn.now, lease_granted, &outcome);
+      HF_RETURN_IF_ERROR(txn.Insert(record));
+      outcome.seq = record.seq;
+      return outcome;
+    });
+  }
+
+  Result<BeginOutcome> Begin(BeginRequest request) override {
+    HF_RETURN_IF_ERROR(internal::ValidateBegin(request));
+    return Write<BeginOutcome>([&](Txn& txn) -> Result<BeginOutcome> {
+      HF_ASSIGN_OR_RETURN(auto existing, txn.Find(request.key, false));
+      if (existing) {
+        bool changed = false;
+        BeginOutcome outcome = internal::BeginExisting(*existing, request, txn.now,
+                                                       options_.max_clock_skew, &changed);
+        if (changed) HF_RETURN_IF_ERROR(txn.Update(*existing));
+        return outcome;
+      }
+      if (AtCapacity(txn)) return internal::BeginFull();
+      BeginOutcome outcome;
+      Record record = internal::NewBegunRecord(std::move(request), txn.now, &outcome);
+      HF_RETURN_IF_ERROR(txn.Insert(record));
+      return outcome;
+    });
+  }
+
+  Result<std::vector<Claim>> ClaimDue(std::size_t limit, Duration lease) override {
+    HF_RETURN_IF_ERROR(internal::ValidateClaim(limit, lease));
+    return Write<std::vector<Claim>>([&](Txn& txn) { return ClaimIn(txn, limit, lease); });
+  }
+
+  Status Complete(std::string_view key, std::uint64_t fence, Attempt attempt,
+                  std::optional<Response> response) override {
+    return Mutate(key, [&](Record& record, Timestamp now) {
+      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
+      internal::ApplyComplete(record, now, std::move(attempt), std::move(response));
+      return Status::Ok();
+    });
+  }
+
+  Status Fail(FailRequest request) override {
+    std::string key = request.key;
+    return Mutate(key, [&](Record& record, Timestamp now) {
+      HF_RETURN_IF_ERROR(internal::CheckOwner(record, request.fence));
+      return internal::ApplyFail(record, now, std::move(request));
+    });
+  }
+
+  Result<Timestamp> Renew(std::string_view key, std::uint64_t fence, Duration lease) override {
+    HF_RETURN_IF_ERROR(internal::ValidateLease(lease));
+    Timestamp lease_until;
+    HF_RETURN_IF_ERROR(Mutate(key, [&](Record& record, Timestamp now) {
+      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
+      lease_until = internal::ApplyRenew(record, now, lease);
+      return Status::Ok();
+    }));
+    return lease_until;
+  }
+
+  Status Release(std::string_view key, std::uint64_t fence) override {
+    return Mutate(key, [&](Record& record, Timestamp now) {
+      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
+      internal::ApplyRelease(record, now);
+      return Status::Ok();
+    });
+  }
+
+  Status Replay(std::string_view key) override {
+    // The payload must be read to know whether it is still there.
+    return Mutate(
+        key, [&](Record& record, Timestamp now) { return internal::ApplyReplay(record, now); },
+        /*with_payload=*/true);
+  }
+
+  Status Purge(std::string_view key) override {
+    HF_RETURN_IF_ERROR(ValidateKey(key));
+    return StatusOf(Write<Done>([&](Txn& txn) -> Result<Done> {
+      HF_ASSIGN_OR_RETURN(auto existing, txn.Find(key, false));
+      if (!existing) return NotFoundError("no record for this key");
+      HF_RETURN_IF_ERROR(txn.Erase(existing->seq));
+      return Done{};
+    }));
+  }
+
+  Result<Record> Get(std::string_view key) override {
+    HF_RETURN_IF_ERROR(ValidateKey(key));
+    return Read<Record>([&](Connection& db) -> Result<Record> {
+      HF_ASSIGN_OR_RETURN(Statement * stmt, db.Prepare(SelectByKey(true)));
+      stmt->BindText(1, key);
+      HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) return NotFoundError("no record for this key");
+      return ReadRecord(*stmt, true);
+    });
+  }
+
+  Result<ListPage> List(const ListFilter& filter) override {
+    HF_RETURN_IF_ERROR(internal::ValidateListFilter(filter));
+    const std::uint64_t after = internal::ParseCursor(filter.cursor).value();
+    std::string sql = std::string("SELECT ") + kColumns + " FROM events WHERE seq > ?1";
+    if (filter.state) sql += " AND state = ?2";
+    if (!filter.source.empty()) sql += " AND source = ?3";
+    if (filter.since) sql += " AND received_at >= ?4";
+    if (filter.until) sql += " AND received_at < ?5";
+    sql += " ORDER BY seq LIMIT ?6";
+    return Read<ListPage>([&](Connection& db) -> Result<ListPage> {
+      HF_ASSIGN_OR_RETURN(Statement * stmt, db.Prepare(sql));
+      stmt->BindInt(1, static_cast<std::int64_t>(after));
+      if (filter.state) stmt->BindInt(2, static_cast<int>(*filter.state));
+      if (!filter.source.empty()) stmt->BindText(3, filter.source);
+      if (filter.since) stmt->BindInt(4, ToMicros(*filter.since));
+      if (filter.until) stmt->BindInt(5, ToMicros(*filter.until));
+      stmt->BindInt(6, static_cast<std::int64_t>(filter.limit) + 1);
+      ListPage page;
+      for (;;) {
+        HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
+        if (!row) break;
+        HF_ASSIGN_OR_RETURN(Record record, ReadRecord(*stmt, false));
+        page.records.push_back(std::move(record));
+      }
+      if (page.records.size() > filter.limit) {
+        page.records.resize(filter.limit);
+        page.next_cursor = std::to_string(page.records.back().seq);
+      }
+      return page;
+    });
+  }
+
+  Result<SweepStats> Sweep() override {
+    // Small batches, each its own transaction, so accepts interleave with a long sweep.
+    SweepStats stats;
+    for (;;) {
+      HF_ASSIGN_OR_RETURN(std::size_t touched, Write<std::size_t>([&](Txn& txn) {
+                            return SweepChunk(txn, &stats);
+                          }));
+      if (touched < kSweepChunk) return stats;
+    }
+  }
+
+  // Opens a reader connection now, so the first Get does not pay for it.
+  Status WarmUp() {
+    auto reader = Connection::Open(path_, false);
+    if (!reader.ok()) return reader.status();
+    HF_RETURN_IF_ERROR((*reader)->Exec("PRAGMA query_only = 1"));
+    std::lock_guard lock(readers_mu_);
+    idle_readers_.push_back(std::move(*reader));
+    return Status::Ok();
+  }
+
+ private:
+  Timestamp Now() const { return options_.clock->Now(); }
+
+  bool AtCapacity(const Txn& txn) const {
+    return options_.capacity != 0 &&
+           static_cast<std::int64_t>(record_count_) + txn.count_delta >=
+               static_cast<std::int64_t>(options_.capacity);
+  }
+
+  template <typename T>
+  static Status StatusOf(const Result<T>& result) {
+    return result.status();
+  }
+
+  // Queues `fn` for the writer and waits until its batch is committed (or failed).
+  template <typename T>
+  Result<T> Write(std::function<Result<T>(Txn&)> fn) {
+    auto op = std::make_unique<TypedWriteOp<T>>(std::move(fn));
+    auto answer = op->Answer();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return UnavailableError("store is closing");
+      if (options_.max_pending_writes != 0 && queue_.size() >= options_.max_pending_writes) {
+        return ResourceExhaustedError("store write queue is full (overloaded)");
+      }
+      queue_.push_back(std::move(op));
+    }
+    cv_.notify_one();
+    return answer.get();
+  }
+
+  // Read-modify-write of one existing record through the writer.
+  Status Mutate(std::string_view key, const std::function<Status(Record&, Timestamp)>& change,
+                bool with_payload = false) {
+    HF_RETURN_IF_ERROR(ValidateKey(key));
+    return StatusOf(Write<Done>([&](Txn& txn) -> Result<Done> {
+      HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, with_payload));
+      if (!record) return NotFoundError("no record for this key");
+      HF_RETURN_IF_ERROR(change(*record, txn.now));
+      HF_RETURN_IF_ERROR(txn.Update(*record));
+      return Done{};
+    }));
+  }
+
+  template <typename T>
+  Result<T> Read(const std::function<Result<T>(Connection&)>& fn) {
+    std::unique_ptr<Connection> reader;
+    {
+      std::lock_guard lock(readers_mu_);
+      if (!idle_readers_.empty()) {
+        reader = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+      }
+    }
+    if (!reader) {
+      HF_ASSIGN_OR_RETURN(reader, Connection::Open(path_, false));
+      HF_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only = 1"));
+    }
+    Result<T> result = fn(*reader);
+    std::lock_guard lock(readers_mu_);
+    if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(reader));
+    return result;
+  }
+
+  Result<std::vector<Claim>> ClaimIn(Txn& txn, std::size_t limit, Duration lease) {
+    const std::int64_t now = ToMicros(txn.now);
+    const std::int64_t skew = options_.max_clock_skew.count();
+    // Candidates in order of when they fell due; blocked ones are skipped, so page through.
+    const std::string sql =
+        "SELECT key FROM ("
+        " SELECT key, seq, due_at AS at FROM events WHERE driver = 0 AND state = 0 AND due_at <= ?1"
+        " UNION ALL"
+        " SELECT key, seq, lease_until + ?2 AS at FROM events"
+        " WHERE driver = 0 AND state = 1 AND lease_until <= ?1 - ?2)"
+        " ORDER BY at, seq LIMIT ?3 OFFSET ?4";
+    std::vector<Claim> claims;
+    std::int64_t skipped = 0;
+    const auto page = static_cast<std::int64_t>(limit);
+    while (claims.size() < limit) {
+      HF_ASSIGN_OR_RETURN(auto keys, txn.Keys(sql, {now, skew, page, skipped}));
+      for (const std::string& key : keys) {
+        if (claims.size() == limit) break;
+        HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, true));
+        if (!record || !internal::Claimable(*record, txn.now, options_.max_clock_skew)) continue;
+        bool passed_dead = false;
+        if (!record->ordering_key.empty()) {
+          HF_ASSIGN_OR_RETURN(auto first,
+                              txn.FirstUnfinished(record->source(), record->ordering_key));
+          if (first && *first < record->seq) {
+            ++skipped;  // stays claimable, so it stays in the candidate list
+            continue;
+          }
+          HF_ASSIGN_OR_RETURN(passed_dead,
+                              txn.DeadBefore(record->source(), record->ordering_key, record->seq));
+        }
+        internal::ApplyClaim(*record, txn.now, lease, options_.max_clock_skew);
+        HF_RETURN_IF_ERROR(txn.Update(*record));
+        claims.push_back(Claim{std::move(*record), passed_dead});
+      }
+      if (static_cast<std::int64_t>(keys.size()) < page) break;
+    }
+    return claims;
+  }
+
+  Result<std::size_t> SweepChunk(Txn& txn, SweepStats* stats) {
+    const std::int64_t now = ToMicros(txn.now);
+    const std::int64_t completed_cut = now - options_.retention.count();
+    const std::int64_t dead_cut = now - options_.dead_retention.count();
+    const std::int64_t key_cut = now - options_.key_retention.count();
+    const std::int64_t chunk = kSweepChunk;
+    // Exactly the records SweepActionFor would drop or erase, oldest first.
+    HF_ASSIGN_OR_RETURN(
+        auto keys,
+        txn.Keys("SELECT key FROM events WHERE state IN (2, 3) AND ("
+                 " (tombstone = 0 AND ((state = 2 AND finished_at <= ?1) OR"
+                 "                     (state = 3 AND finished_at <= ?2)))"
+                 " OR (finished_at <= ?3 AND ((state = 2 AND finished_at <= ?1) OR"
+                 "                            (state = 3 AND finished_at <= ?2))))"
+                 " ORDER BY finished_at LIMIT ?4",
+                 {completed_cut, dead_cut, key_cut, chunk}));
+    for (const std::string& key : keys) {
+      HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, false));
+      if (!record) continue;
+      switch (internal::SweepActionFor(*record, txn.now, options_)) {
+        case internal::SweepAction::kKeep:
+          break;
+        case internal::SweepAction::kDropPayload:
+          internal::DropPayload(*record, txn.now);
+          HF_RETURN_IF_ERROR(txn.Update(*record));
+          ++stats->payloads_dropped;
+          break;
+        case internal::SweepAction::kErase:
+          HF_RETURN_IF_ERROR(txn.Erase(record->seq));
+          ++stats->records_erased;
+          break;
+      }
+    }
+    return keys.size();
+  }
+
+  void WriterLoop() {
+    for (;;) {
+      std::vector<std::unique_ptr<WriteOp>> batch;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every queued call has been answered
+        const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
+        for (std::size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      Status commit = RunBatch(batch);
+      {
+        std::lock_guard lock(mu_);
+        ++batches_;
+        batched_operations_ += batch.size();
+      }
+      for (auto& op : batch) op->Finish(commit);
+    }
+  }
+
+  // Applies every operation of the batch in one transaction and commits it; the result is the
+  // fate of the whole batch.
+  Status RunBatch(std::vector<std::unique_ptr<WriteOp>>& batch) {
+    Status begin = writer_->Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) return begin;
+    Txn txn(writer_.get());
+    for (auto& op : batch) {
+      txn.now = Now();
+      op->Run(txn);
+      if (txn.failed()) break;
+    }
+    if (!txn.failed() && txn.count_delta != 0) {
+      auto counter = writer_->Prepare(
+          "UPDATE store_meta SET value = value + ?1 WHERE name = 'record_count'");
+      Status status = counter.status();
+      if (status.ok()) {
+        (*counter)->BindInt(1, txn.count_delta);
+        status = (*counter)->Run();
+      }
+      if (!status.ok()) return Abort(status);
+    }
+    Status commit = txn.failure();
+    if (commit.ok() && options_.before_commit_for_testing) {
+      commit = options_.before_commit_for_testing(batch.size());
+    }
+    if (!commit.ok()) return Abort(commit);
+    commit = writer_->Exec("COMMIT");
+    if (!commit.ok()) return Abort(commit);
+    record_count_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(record_count_) +
+                                               txn.count_delta);
+    return Status::Ok();
+  }
+
+  Status Abort(const Status& why) {
+    writer_->Exec("ROLLBACK").IgnoreError();
+    return why.code() == StatusCode::kUnavailable
+               ? why
+               : UnavailableError("write not committed: " + why.ToString());
+  }
+
+  const std::string path_;
+  const StoreOptions options_;
+  std::unique_ptr<Connection> writer_;  // owned by the writer thread after construction
+  std::uint64_t record_count_;          // writer thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<WriteOp>> queue_;
+  bool stopping_ = false;
+  std::uint64_t batches_ = 0;
+  std::uint64_t batched_operations_ = 0;
+  std::thread thread_;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+};
+
+Status Migrate(Connection& db) {
+  HF_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&db](Status s) {
+    db.Exec("ROLLBACK").IgnoreError();
+    return s;
+  };
+  auto version_stmt = db.Prepare("PRAGMA user_version");
+  if (!version_stmt.ok()) return fail(version_stmt.status());
+  auto row = (*version_stmt)->Step();
+  if (!row.ok()) return fail(row.status());
+  const std::int64_t current = (*version_stmt)->Int(0);
+  (*version_stmt)->Reset();
+  const auto& migrations = internal::kSqliteMigrations;
+  if (!migrations.empty() && current > migrations.back().version) {
+    return fail(FailedPreconditionError("database schema version " + std::to_string(current) +
+                                        " is newer than this hookfence knows (" +
+                                        std::to_string(migrations.back().version) + ")"));
+  }
+  for (const auto& migration : migrations) {
+    if (migration.version <= current) continue;
+    Status status = db.Exec(migration.sql);
+    if (status.ok()) {
+      status = db.Exec("PRAGMA user_version = " + std::to_string(migration.version));
+    }
+    if (!status.ok()) {
+      return fail(InternalError(std::string("migration ") + migration.name +
+                                " failed: " + status.message()));
+    }
+  }
+  return db.Exec("COMMIT");
+}
+
+Result<std::uint64_t> LoadRecordCount(Connection& db) {
+  HF_ASSIGN_OR_RETURN(Statement * stmt,
+                      db.Prepare("SELECT value FROM store_meta WHERE name = 'record_count'"));
+  HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return InternalError("store_meta has no record_count");
+  return static_cast<std::uint64_t>(stmt->Int(0));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options) {
+  if (options.clock == nullptr) return InvalidArgumentError("StoreOptions::clock is null");
+  HF_ASSIGN_OR_RETURN(auto writer, Connection::Open(path, false));
+  // WAL: readers never block the writer; synchronous=FULL: a commit is on disk when it returns.
+  HF_RETURN_IF_ERROR(writer->Exec("PRAGMA journal_mode = WAL"));
+  HF_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous = FULL"));
+  HF_RETURN_IF_ERROR(writer->Exec("PRAGMA cache_size = -65536"));
+  HF_RETURN_IF_ERROR(writer->Exec("PRAGMA temp_store = MEMORY"));
+  HF_RETURN_IF_ERROR(Migrate(*writer));
+  HF_ASSIGN_OR_RETURN(std::uint64_t count, LoadRecordCount(*writer));
+  auto store = std::make_unique<SqliteStore>(path, std::move(options), std::move(writer), count);
+  HF_RETURN_IF_ERROR(store->WarmUp());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace hookfence::store
