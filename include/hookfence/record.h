@@ -21,7 +21,7 @@ enum class State : int { kPending = 0, kInProgress = 1, kCompleted = 2, kDead = 
 // Who runs the work: the gateway's dispatcher (Accept/ClaimDue) or the caller itself (Begin).
 enum class Driver : int { kDispatcher = 0, kCaller = 1 };
 
-std::string_view StateName(State state);    // "pending", "in_progress", "completed", "dead"
+std::string_view StateName(State state);     // "pending", "in_progress", "completed", "dead"
 std::string_view DriverName(Driver driver);  // "dispatcher", "caller"
 // Parses the names above; nullopt for anything else.
 std::optional<State> ParseState(std::string_view name);
@@ -64,8 +64,8 @@ struct Record {
   std::string fingerprint;  // SHA-256 of the raw body, lower-case hex
   Driver driver = Driver::kDispatcher;
   State state = State::kPending;
-  std::uint64_t seq = 0;    // store-assigned, increasing: receipt order
-  std::uint64_t fence = 0;  // never decreases; each claim or takeover adds one
+  std::uint64_t seq = 0;                 // store-assigned, increasing: receipt order
+  std::uint64_t fence = 0;               // never decreases; each claim or takeover adds one
   std::optional<Timestamp> lease_until;  // set while IN_PROGRESS
   std::uint32_t attempts = 0;            // finished attempts (DESIGN §2)
   std::optional<Timestamp> due_at;       // set while PENDING

@@ -15,22 +15,22 @@ class [[nodiscard]] Result {
  public:
   // A Result made from an ok Status is a programming error and aborts.
   Result(Status status) : status_(std::move(status)) { HF_CHECK(!status_.ok()); }  // NOLINT
-  Result(T value) : value_(std::move(value)) {}                                   // NOLINT
+  Result(T value) : value_(std::move(value)) {}                                    // NOLINT
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
 
   // Access to the value; calling these on an error aborts.
   const T& value() const& {
-    HF_CHECK(ok());
+    if (!ok()) internal::ValueOfError(status_);
     return *value_;
   }
   T& value() & {
-    HF_CHECK(ok());
+    if (!ok()) internal::ValueOfError(status_);
     return *value_;
   }
   T&& value() && {
-    HF_CHECK(ok());
+    if (!ok()) internal::ValueOfError(status_);
     return std::move(*value_);
   }
   const T& operator*() const& { return value(); }

@@ -14,9 +14,9 @@ namespace hookfence {
 enum class StatusCode {
   kOk = 0,
   kCancelled,
-  kInvalidArgument,     // malformed input: fix the call, do not retry it
+  kInvalidArgument,  // malformed input: fix the call, do not retry it
   kDeadlineExceeded,
-  kNotFound,            // no such key
+  kNotFound,  // no such key
   kAlreadyExists,
   kFailedPrecondition,  // the record is in a state that does not allow this change
   kAborted,             // stale fence / lost lease: the caller no longer owns the record
@@ -93,4 +93,6 @@ inline Status InternalError(std::string m) { return {StatusCode::kInternal, std:
 
 namespace hookfence::internal {
 [[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
+// Aborts, naming the error, when a Result's value is taken although it holds an error.
+[[noreturn]] void ValueOfError(const Status& status);
 }  // namespace hookfence::internal

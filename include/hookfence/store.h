@@ -126,11 +126,11 @@ struct FailRequest {
 // ---- List ----
 struct ListFilter {
   std::optional<State> state;
-  std::string source;                    // empty: every source
-  std::optional<Timestamp> since;        // received_at >= since
-  std::optional<Timestamp> until;        // received_at < until
-  std::size_t limit = 100;               // 1..1000
-  std::string cursor;                    // from the previous page's next_cursor; empty: start
+  std::string source;              // empty: every source
+  std::optional<Timestamp> since;  // received_at >= since
+  std::optional<Timestamp> until;  // received_at < until
+  std::size_t limit = 100;         // 1..1000
+  std::string cursor;              // from the previous page's next_cursor; empty: start
 };
 
 struct ListPage {
@@ -167,9 +167,9 @@ class Store {
   virtual Result<BeginOutcome> Begin(BeginRequest request) = 0;
 
   // Moves up to `limit` dispatcher-driven records that are PENDING and due, or IN_PROGRESS with an
-  // expired lease, to IN_PROGRESS with fence + 1 and a lease of `lease`, longest-due first. Never hands
-  // out a record while an unfinished record of the same source and ordering key with a lower seq
-  // exists. Safe with many callers on one store: each due record is handed out once per fence.
+  // expired lease, to IN_PROGRESS with fence + 1 and a lease of `lease`, longest-due first. Never
+  // hands out a record while an unfinished record of the same source and ordering key with a lower
+  // seq exists. Safe with many callers on one store: each due record is handed out once per fence.
   virtual Result<std::vector<Claim>> ClaimDue(std::size_t limit, Duration lease) = 0;
 
   // The owner's successful attempt: COMPLETED, attempts + 1, `response` kept for replay.

@@ -4,10 +4,14 @@ namespace hookfence {
 
 std::string_view StateName(State state) {
   switch (state) {
-    case State::kPending: return "pending";
-    case State::kInProgress: return "in_progress";
-    case State::kCompleted: return "completed";
-    case State::kDead: return "dead";
+    case State::kPending:
+      return "pending";
+    case State::kInProgress:
+      return "in_progress";
+    case State::kCompleted:
+      return "completed";
+    case State::kDead:
+      return "dead";
   }
   return "unknown";
 }

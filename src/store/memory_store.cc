@@ -202,9 +202,8 @@ class MemoryStore final : public Store {
   }
 
   Status Replay(std::string_view key) override {
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      return internal::ApplyReplay(record, now);
-    });
+    return Mutate(
+        key, [&](Record& record, Timestamp now) { return internal::ApplyReplay(record, now); });
   }
 
   Status Purge(std::string_view key) override {

@@ -49,8 +49,7 @@ void Statement::BindOptionalText(int index, std::string_view value) {
 
 void Statement::BindBlob(int index, std::string_view value) {
   // A zero-length blob, not NULL: "present but empty" differs from "absent".
-  sqlite3_bind_blob64(stmt_, index, value.empty() ? "" : value.data(), value.size(),
-                      SQLITE_STATIC);
+  sqlite3_bind_blob64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_STATIC);
 }
 
 void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
@@ -122,18 +121,15 @@ Status Connection::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
-Result<Statement*> Connection::Prepare(const std::string& sql) {
+Result<StatementRef> Connection::Prepare(const std::string& sql) {
   auto it = statements_.find(sql);
-  if (it != statements_.end()) {
-    it->second->Reset();
-    return it->second.get();
-  }
+  if (it != statements_.end()) return StatementRef(it->second.get());
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(db_, rc, "sqlite prepare");
   auto [inserted, unused] = statements_.emplace(sql, std::make_unique<Statement>(db_, stmt));
-  return inserted->second.get();
+  return StatementRef(inserted->second.get());
 }
 
 std::int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -51,6 +51,25 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// A cached statement in use; rewinds it when dropped, so no statement keeps a read transaction
+// (and its snapshot) open after its caller is done with it.
+class StatementRef {
+ public:
+  explicit StatementRef(Statement* statement) : statement_(statement) {}
+  StatementRef(StatementRef&& other) noexcept : statement_(other.statement_) {
+    other.statement_ = nullptr;
+  }
+  StatementRef& operator=(StatementRef&&) = delete;
+  ~StatementRef() {
+    if (statement_ != nullptr) statement_->Reset();
+  }
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+
+ private:
+  Statement* statement_;
+};
+
 class Connection {
  public:
   // Opens (creating if needed) the database at `path` with a busy timeout and WAL journaling.
@@ -61,8 +80,9 @@ class Connection {
 
   // Runs one or more statements that return no rows.
   Status Exec(std::string_view sql);
-  // A prepared statement cached by its SQL text; reset and ready to bind. Owned by the connection.
-  Result<Statement*> Prepare(const std::string& sql);
+  // A prepared statement cached by its SQL text, ready to bind. Owned by the connection; one
+  // StatementRef per SQL text may be alive at a time.
+  Result<StatementRef> Prepare(const std::string& sql);
   std::int64_t LastInsertRowid() const;
   int Changes() const;
 

@@ -20,6 +20,7 @@ namespace {
 
 using internal::Connection;
 using internal::Statement;
+using internal::StatementRef;
 
 constexpr std::size_t kMaxIdleReaders = 8;
 constexpr std::size_t kSweepChunk = 500;
@@ -94,7 +95,7 @@ class Txn {
   const Status& failure() const { return failure_; }
 
   Result<std::optional<Record>> Find(std::string_view key, bool with_payload) {
-    HF_ASSIGN_OR_RETURN(Statement * stmt, Prepare(SelectByKey(with_payload)));
+    HF_ASSIGN_OR_RETURN(StatementRef stmt, Prepare(SelectByKey(with_payload)));
     stmt->BindText(1, key);
     HF_ASSIGN_OR_RETURN(bool row, Check(stmt->Step()));
     if (!row) return std::optional<Record>();
@@ -105,7 +106,7 @@ class Txn {
   // Inserts a new record and assigns its seq.
   Status Insert(Record& r) {
     HF_ASSIGN_OR_RETURN(
-        Statement * stmt,
+        StatementRef stmt,
         Prepare("INSERT INTO events (key, source, fingerprint, driver, state, fence, lease_until, "
                 "attempts, due_at, ordering_key, received_at, updated_at, finished_at, "
                 "last_error, attempt_log, tombstone, response, payload_body, payload_headers) "
@@ -129,10 +130,11 @@ class Txn {
     return Status::Ok();
   }
 
-  // Writes every column a transition can change (payload columns only when it dropped them).
-  Status Update(const Record& r) {
+  // Writes every column a transition can change. The payload columns are never written from the
+  // record (writes read records without their body); `drop_payload` clears them for retention.
+  Status Update(const Record& r, bool drop_payload = false) {
     HF_ASSIGN_OR_RETURN(
-        Statement * stmt,
+        StatementRef stmt,
         Prepare("UPDATE events SET driver = ?4, state = ?5, fence = ?6, lease_until = ?7, "
                 "attempts = ?8, due_at = ?9, updated_at = ?12, finished_at = ?13, "
                 "last_error = ?14, attempt_log = ?15, tombstone = ?16, response = ?17 "
@@ -141,10 +143,10 @@ class Txn {
     std::string attempt_log, response;
     BindMutable(*stmt, r, 4, attempt_log, response);
     HF_RETURN_IF_ERROR(Check(stmt->Run()));
-    if (!r.payload) {
-      HF_ASSIGN_OR_RETURN(Statement * clear,
+    if (drop_payload) {
+      HF_ASSIGN_OR_RETURN(StatementRef clear,
                           Prepare("UPDATE events SET payload_body = NULL, payload_headers = NULL "
-                                  "WHERE seq = ?1 AND payload_body IS NOT NULL"));
+                                  "WHERE seq = ?1"));
       clear->BindInt(1, static_cast<std::int64_t>(r.seq));
       HF_RETURN_IF_ERROR(Check(clear->Run()));
     }
@@ -152,7 +154,7 @@ class Txn {
   }
 
   Status Erase(std::uint64_t seq) {
-    HF_ASSIGN_OR_RETURN(Statement * stmt, Prepare("DELETE FROM events WHERE seq = ?1"));
+    HF_ASSIGN_OR_RETURN(StatementRef stmt, Prepare("DELETE FROM events WHERE seq = ?1"));
     stmt->BindInt(1, static_cast<std::int64_t>(seq));
     HF_RETURN_IF_ERROR(Check(stmt->Run()));
     count_delta -= db_->Changes();
@@ -161,8 +163,8 @@ class Txn {
 
   // The lowest seq of an unfinished record of this ordering group, if any.
   Result<std::optional<std::uint64_t>> FirstUnfinished(std::string_view source,
-                                                        std::string_view ordering_key) {
-    HF_ASSIGN_OR_RETURN(Statement * stmt,
+                                                       std::string_view ordering_key) {
+    HF_ASSIGN_OR_RETURN(StatementRef stmt,
                         Prepare("SELECT min(seq) FROM events WHERE source = ?1 AND "
                                 "ordering_key = ?2 AND state IN (0, 1)"));
     stmt->BindText(1, source);
@@ -174,7 +176,7 @@ class Txn {
 
   Result<bool> DeadBefore(std::string_view source, std::string_view ordering_key,
                           std::uint64_t seq) {
-    HF_ASSIGN_OR_RETURN(Statement * stmt,
+    HF_ASSIGN_OR_RETURN(StatementRef stmt,
                         Prepare("SELECT 1 FROM events WHERE source = ?1 AND ordering_key = ?2 "
                                 "AND state = 3 AND seq < ?3 LIMIT 1"));
     stmt->BindText(1, source);
@@ -186,7 +188,7 @@ class Txn {
   // Keys of records matching `sql` (which selects key, binds ?1..?n from `times`).
   Result<std::vector<std::string>> Keys(const std::string& sql,
                                         const std::vector<std::int64_t>& values) {
-    HF_ASSIGN_OR_RETURN(Statement * stmt, Prepare(sql));
+    HF_ASSIGN_OR_RETURN(StatementRef stmt, Prepare(sql));
     for (std::size_t i = 0; i < values.size(); ++i) {
       stmt->BindInt(static_cast<int>(i + 1), values[i]);
     }
@@ -226,7 +228,7 @@ class Txn {
     }
   }
 
-  Result<Statement*> Prepare(const std::string& sql) { return Check(db_->Prepare(sql)); }
+  Result<StatementRef> Prepare(const std::string& sql) { return Check(db_->Prepare(sql)); }
 
   template <typename T>
   Result<T> Check(Result<T> result) {
@@ -311,8 +313,8 @@ class SqliteStore final : public Store {
       bool blocked = false;
       if (!request.ordering_key.empty()) {
         std::string_view key = request.key;
-        HF_ASSIGN_OR_RETURN(auto first, txn.FirstUnfinished(key.substr(0, key.find(':')),
-                                                              request.ordering_key));
+        HF_ASSIGN_OR_RETURN(
+            auto first, txn.FirstUnfinished(key.substr(0, key.find(':')), request.ordering_key));
         blocked = first.has_value();
       }
       const bool lease_granted = request.lease.has_value() && !blocked;
@@ -331,8 +333,8 @@ class SqliteStore final : public Store {
       HF_ASSIGN_OR_RETURN(auto existing, txn.Find(request.key, false));
       if (existing) {
         bool changed = false;
-        BeginOutcome outcome = internal::BeginExisting(*existing, request, txn.now,
-                                                       options_.max_clock_skew, &changed);
+        BeginOutcome outcome =
+            internal::BeginExisting(*existing, request, txn.now, options_.max_clock_skew, &changed);
         if (changed) HF_RETURN_IF_ERROR(txn.Update(*existing));
         return outcome;
       }
@@ -405,7 +407,7 @@ class SqliteStore final : public Store {
   Result<Record> Get(std::string_view key) override {
     HF_RETURN_IF_ERROR(ValidateKey(key));
     return Read<Record>([&](Connection& db) -> Result<Record> {
-      HF_ASSIGN_OR_RETURN(Statement * stmt, db.Prepare(SelectByKey(true)));
+      HF_ASSIGN_OR_RETURN(StatementRef stmt, db.Prepare(SelectByKey(true)));
       stmt->BindText(1, key);
       HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) return NotFoundError("no record for this key");
@@ -423,7 +425,7 @@ class SqliteStore final : public Store {
     if (filter.until) sql += " AND received_at < ?5";
     sql += " ORDER BY seq LIMIT ?6";
     return Read<ListPage>([&](Connection& db) -> Result<ListPage> {
-      HF_ASSIGN_OR_RETURN(Statement * stmt, db.Prepare(sql));
+      HF_ASSIGN_OR_RETURN(StatementRef stmt, db.Prepare(sql));
       stmt->BindInt(1, static_cast<std::int64_t>(after));
       if (filter.state) stmt->BindInt(2, static_cast<int>(*filter.state));
       if (!filter.source.empty()) stmt->BindText(3, filter.source);
@@ -449,9 +451,8 @@ class SqliteStore final : public Store {
     // Small batches, each its own transaction, so accepts interleave with a long sweep.
     SweepStats stats;
     for (;;) {
-      HF_ASSIGN_OR_RETURN(std::size_t touched, Write<std::size_t>([&](Txn& txn) {
-                            return SweepChunk(txn, &stats);
-                          }));
+      HF_ASSIGN_OR_RETURN(std::size_t touched,
+                          Write<std::size_t>([&](Txn& txn) { return SweepChunk(txn, &stats); }));
       if (touched < kSweepChunk) return stats;
     }
   }
@@ -470,9 +471,8 @@ class SqliteStore final : public Store {
   Timestamp Now() const { return options_.clock->Now(); }
 
   bool AtCapacity(const Txn& txn) const {
-    return options_.capacity != 0 &&
-           static_cast<std::int64_t>(record_count_) + txn.count_delta >=
-               static_cast<std::int64_t>(options_.capacity);
+    return options_.capacity != 0 && static_cast<std::int64_t>(record_count_) + txn.count_delta >=
+                                         static_cast<std::int64_t>(options_.capacity);
   }
 
   template <typename T>
@@ -577,15 +577,14 @@ class SqliteStore final : public Store {
     const std::int64_t key_cut = now - options_.key_retention.count();
     const std::int64_t chunk = kSweepChunk;
     // Exactly the records SweepActionFor would drop or erase, oldest first.
-    HF_ASSIGN_OR_RETURN(
-        auto keys,
-        txn.Keys("SELECT key FROM events WHERE state IN (2, 3) AND ("
-                 " (tombstone = 0 AND ((state = 2 AND finished_at <= ?1) OR"
-                 "                     (state = 3 AND finished_at <= ?2)))"
-                 " OR (finished_at <= ?3 AND ((state = 2 AND finished_at <= ?1) OR"
-                 "                            (state = 3 AND finished_at <= ?2))))"
-                 " ORDER BY finished_at LIMIT ?4",
-                 {completed_cut, dead_cut, key_cut, chunk}));
+    HF_ASSIGN_OR_RETURN(auto keys,
+                        txn.Keys("SELECT key FROM events WHERE state IN (2, 3) AND ("
+                                 " (tombstone = 0 AND ((state = 2 AND finished_at <= ?1) OR"
+                                 "                     (state = 3 AND finished_at <= ?2)))"
+                                 " OR (finished_at <= ?3 AND ((state = 2 AND finished_at <= ?1) OR"
+                                 "                            (state = 3 AND finished_at <= ?2))))"
+                                 " ORDER BY finished_at LIMIT ?4",
+                                 {completed_cut, dead_cut, key_cut, chunk}));
     for (const std::string& key : keys) {
       HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, false));
       if (!record) continue;
@@ -594,7 +593,7 @@ class SqliteStore final : public Store {
           break;
         case internal::SweepAction::kDropPayload:
           internal::DropPayload(*record, txn.now);
-          HF_RETURN_IF_ERROR(txn.Update(*record));
+          HF_RETURN_IF_ERROR(txn.Update(*record, /*drop_payload=*/true));
           ++stats->payloads_dropped;
           break;
         case internal::SweepAction::kErase:
@@ -641,8 +640,8 @@ class SqliteStore final : public Store {
       if (txn.failed()) break;
     }
     if (!txn.failed() && txn.count_delta != 0) {
-      auto counter = writer_->Prepare(
-          "UPDATE store_meta SET value = value + ?1 WHERE name = 'record_count'");
+      auto counter =
+          writer_->Prepare("UPDATE store_meta SET value = value + ?1 WHERE name = 'record_count'");
       Status status = counter.status();
       if (status.ok()) {
         (*counter)->BindInt(1, txn.count_delta);
@@ -657,8 +656,8 @@ class SqliteStore final : public Store {
     if (!commit.ok()) return Abort(commit);
     commit = writer_->Exec("COMMIT");
     if (!commit.ok()) return Abort(commit);
-    record_count_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(record_count_) +
-                                               txn.count_delta);
+    record_count_ =
+        static_cast<std::uint64_t>(static_cast<std::int64_t>(record_count_) + txn.count_delta);
     return Status::Ok();
   }
 
@@ -686,18 +685,22 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<Connection>> idle_readers_;
 };
 
+Result<std::int64_t> SchemaVersion(Connection& db) {
+  HF_ASSIGN_OR_RETURN(StatementRef stmt, db.Prepare("PRAGMA user_version"));
+  HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return InternalError("PRAGMA user_version returned no row");
+  return stmt->Int(0);
+}
+
 Status Migrate(Connection& db) {
   HF_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   auto fail = [&db](Status s) {
     db.Exec("ROLLBACK").IgnoreError();
     return s;
   };
-  auto version_stmt = db.Prepare("PRAGMA user_version");
-  if (!version_stmt.ok()) return fail(version_stmt.status());
-  auto row = (*version_stmt)->Step();
-  if (!row.ok()) return fail(row.status());
-  const std::int64_t current = (*version_stmt)->Int(0);
-  (*version_stmt)->Reset();
+  auto version = SchemaVersion(db);
+  if (!version.ok()) return fail(version.status());
+  const std::int64_t current = *version;
   const auto& migrations = internal::kSqliteMigrations;
   if (!migrations.empty() && current > migrations.back().version) {
     return fail(FailedPreconditionError("database schema version " + std::to_string(current) +
@@ -719,7 +722,7 @@ Status Migrate(Connection& db) {
 }
 
 Result<std::uint64_t> LoadRecordCount(Connection& db) {
-  HF_ASSIGN_OR_RETURN(Statement * stmt,
+  HF_ASSIGN_OR_RETURN(StatementRef stmt,
                       db.Prepare("SELECT value FROM store_meta WHERE name = 'record_count'"));
   HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return InternalError("store_meta has no record_count");

@@ -12,8 +12,8 @@ Result<StoreUrl> ParseStoreUrl(std::string_view url) {
   const std::string_view rest = url.substr(separator + 3);
   if (scheme == "memory") {
     if (!rest.empty()) {
-      return InvalidArgumentError("memory:// takes no path or options, got '" +
-                                  std::string(url) + "'");
+      return InvalidArgumentError("memory:// takes no path or options, got '" + std::string(url) +
+                                  "'");
     }
     return StoreUrl{Backend::kMemory, ""};
   }
