@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "hookfence/keys.h"
+#include "src/store/read_modify_write_store.h"
 #include "src/store/transitions.h"
 
 namespace hookfence::store {
@@ -20,7 +21,7 @@ using internal::Unfinished;
 
 constexpr std::size_t kShards = 16;
 
-class MemoryStore final : public Store {
+class MemoryStore final : public internal::ReadModifyWriteStore {
  public:
   explicit MemoryStore(StoreOptions options) : options_(std::move(options)) {}
 
@@ -102,42 +103,6 @@ class MemoryStore final : public Store {
     return claims;
   }
 
-  Status Complete(std::string_view key, std::uint64_t fence, Attempt attempt,
-                  std::optional<Response> response) override {
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
-      internal::ApplyComplete(record, now, std::move(attempt), std::move(response));
-      return Status::Ok();
-    });
-  }
-
-  Status Fail(FailRequest request) override {
-    std::string key = request.key;
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, request.fence));
-      return internal::ApplyFail(record, now, std::move(request));
-    });
-  }
-
-  Result<Timestamp> Renew(std::string_view key, std::uint64_t fence, Duration lease) override {
-    HF_RETURN_IF_ERROR(internal::ValidateLease(lease));
-    Timestamp lease_until;
-    HF_RETURN_IF_ERROR(Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
-      lease_until = internal::ApplyRenew(record, now, lease);
-      return Status::Ok();
-    }));
-    return lease_until;
-  }
-
-  Status Release(std::string_view key, std::uint64_t fence) override {
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
-      internal::ApplyRelease(record, now);
-      return Status::Ok();
-    });
-  }
-
   Result<Record> Get(std::string_view key) override {
     HF_RETURN_IF_ERROR(ValidateKey(key));
     Shard& shard = ShardFor(key);
@@ -201,11 +166,6 @@ class MemoryStore final : public Store {
     return stats;
   }
 
-  Status Replay(std::string_view key) override {
-    return Mutate(
-        key, [&](Record& record, Timestamp now) { return internal::ApplyReplay(record, now); });
-  }
-
   Status Purge(std::string_view key) override {
     HF_RETURN_IF_ERROR(ValidateKey(key));
     Shard& shard = ShardFor(key);
@@ -250,21 +210,21 @@ class MemoryStore final : public Store {
     return true;
   }
 
-  // Applies `change` to the record of `key` under its shard lock and keeps the ordering index
-  // in step with the record's unfinished-ness.
-  Status Mutate(std::string_view key, const std::function<Status(Record&, Timestamp)>& change) {
-    HF_RETURN_IF_ERROR(ValidateKey(key));
+  // Under the key's shard lock; keeps the ordering index in step with the record's
+  // unfinished-ness. The change works on a copy so that a failed change writes nothing.
+  Status Mutate(std::string_view key, const Change& change, bool /*with_payload*/) override {
     Shard& shard = ShardFor(key);
     std::lock_guard lock(shard.mu);
     auto it = shard.records.find(std::string(key));
     if (it == shard.records.end()) return NotFoundError("no record for this key");
-    Record& record = it->second;
+    Record record = it->second;
     const bool was_unfinished = Unfinished(record);
     HF_RETURN_IF_ERROR(change(record, Now()));
     if (was_unfinished != Unfinished(record)) {
       std::lock_guard order_lock(ordering_mu_);
       TrackOrderingLocked(record, was_unfinished);
     }
+    it->second = std::move(record);
     return Status::Ok();
   }
 

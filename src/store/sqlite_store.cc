@@ -11,6 +11,7 @@
 
 #include "hookfence/keys.h"
 #include "src/store/migration.h"
+#include "src/store/read_modify_write_store.h"
 #include "src/store/record_codec.h"
 #include "src/store/sqlite_connection.h"
 #include "src/store/transitions.h"
@@ -279,7 +280,7 @@ class TypedWriteOp final : public WriteOp {
 
 struct Done {};
 
-class SqliteStore final : public Store {
+class SqliteStore final : public internal::ReadModifyWriteStore {
  public:
   SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer,
               std::uint64_t record_count)
@@ -349,49 +350,6 @@ class SqliteStore final : public Store {
   Result<std::vector<Claim>> ClaimDue(std::size_t limit, Duration lease) override {
     HF_RETURN_IF_ERROR(internal::ValidateClaim(limit, lease));
     return Write<std::vector<Claim>>([&](Txn& txn) { return ClaimIn(txn, limit, lease); });
-  }
-
-  Status Complete(std::string_view key, std::uint64_t fence, Attempt attempt,
-                  std::optional<Response> response) override {
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
-      internal::ApplyComplete(record, now, std::move(attempt), std::move(response));
-      return Status::Ok();
-    });
-  }
-
-  Status Fail(FailRequest request) override {
-    std::string key = request.key;
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, request.fence));
-      return internal::ApplyFail(record, now, std::move(request));
-    });
-  }
-
-  Result<Timestamp> Renew(std::string_view key, std::uint64_t fence, Duration lease) override {
-    HF_RETURN_IF_ERROR(internal::ValidateLease(lease));
-    Timestamp lease_until;
-    HF_RETURN_IF_ERROR(Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
-      lease_until = internal::ApplyRenew(record, now, lease);
-      return Status::Ok();
-    }));
-    return lease_until;
-  }
-
-  Status Release(std::string_view key, std::uint64_t fence) override {
-    return Mutate(key, [&](Record& record, Timestamp now) {
-      HF_RETURN_IF_ERROR(internal::CheckOwner(record, fence));
-      internal::ApplyRelease(record, now);
-      return Status::Ok();
-    });
-  }
-
-  Status Replay(std::string_view key) override {
-    // The payload must be read to know whether it is still there.
-    return Mutate(
-        key, [&](Record& record, Timestamp now) { return internal::ApplyReplay(record, now); },
-        /*with_payload=*/true);
   }
 
   Status Purge(std::string_view key) override {
@@ -498,9 +456,7 @@ class SqliteStore final : public Store {
   }
 
   // Read-modify-write of one existing record through the writer.
-  Status Mutate(std::string_view key, const std::function<Status(Record&, Timestamp)>& change,
-                bool with_payload = false) {
-    HF_RETURN_IF_ERROR(ValidateKey(key));
+  Status Mutate(std::string_view key, const Change& change, bool with_payload) override {
     return StatusOf(Write<Done>([&](Txn& txn) -> Result<Done> {
       HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, with_payload));
       if (!record) return NotFoundError("no record for this key");

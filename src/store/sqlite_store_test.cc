@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -160,33 +163,40 @@ TEST_F(SqliteStoreTest, ConcurrentCallersShareGroupCommits) {
 TEST_F(SqliteStoreTest, WriteQueueBoundRefusesWithResourceExhausted) {
   std::mutex mu;
   std::condition_variable cv;
-  bool hold = true;
+  bool writer_held = false;
+  bool release = false;
   options_.max_pending_writes = 1;
   options_.before_commit_for_testing = [&](std::size_t) {
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return !hold; });
+    writer_held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
     return Status::Ok();
   };
   auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
+  auto release_writer = [&] {
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+  };
   std::thread in_commit([&] { EXPECT_TRUE(s.Accept(Acc("s:a", 30s)).ok()); });
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (s.Stats().pending_writes != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return writer_held; });
   }
-  // The writer now holds s:a; one more call may wait, the next is refused at once.
+  // The writer holds s:a's batch; one more call may wait in the queue, the next is refused.
   std::thread queued([&] { EXPECT_TRUE(s.Accept(Acc("s:b", 30s)).ok()); });
+  auto deadline = std::chrono::steady_clock::now() + 30s;
   while (s.Stats().pending_writes != 1 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  ASSERT_EQ(s.Stats().pending_writes, 1u);
+  EXPECT_EQ(s.Stats().pending_writes, 1u);
   EXPECT_EQ(s.Accept(Acc("s:c", 30s)).status().code(), StatusCode::kResourceExhausted);
-  {
-    std::lock_guard lock(mu);
-    hold = false;
-  }
-  cv.notify_all();
+  release_writer();
   in_commit.join();
   queued.join();
   EXPECT_EQ(s.Get("s:c").status().code(), StatusCode::kNotFound);

@@ -1,0 +1,34 @@
+// ReadModifyWriteStore: the owner operations (Complete, Fail, Renew, Release) and Replay, written
+// once for every backend that can change one record atomically with a read-modify-write.
+//
+// A backend supplies Mutate(); the rules themselves live in transitions.h.
+// Thread-safety: as the backend's Mutate.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "hookfence/store.h"
+
+namespace hookfence::store::internal {
+
+class ReadModifyWriteStore : public Store {
+ public:
+  Status Complete(std::string_view key, std::uint64_t fence, Attempt attempt,
+                  std::optional<Response> response) override;
+  Status Fail(FailRequest request) override;
+  Result<Timestamp> Renew(std::string_view key, std::uint64_t fence, Duration lease) override;
+  Status Release(std::string_view key, std::uint64_t fence) override;
+  Status Replay(std::string_view key) override;
+
+ protected:
+  using Change = std::function<Status(Record& record, Timestamp now)>;
+
+  // Atomically: reads the record of `key` (kNotFound if absent; its payload only when
+  // `with_payload`), applies `change` at the store's now, and writes the record back unless
+  // `change` failed, in which case nothing is written and its Status is returned. The key is
+  // already validated.
+  virtual Status Mutate(std::string_view key, const Change& change, bool with_payload) = 0;
+};
+
+}  // namespace hookfence::store::internal
