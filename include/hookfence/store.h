@@ -17,6 +17,7 @@
 // Thread-safety: every method may be called concurrently from any number of threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -148,6 +149,11 @@ struct StoreStats {
   std::uint64_t batches = 0;             // group commits (transactions) made by the writer
   std::uint64_t batched_operations = 0;  // operations carried by those batches
   std::uint64_t pending_writes = 0;      // operations waiting for the writer now
+  // Batches by size: bucket i counts batches of at most kBatchSizeBounds[i] operations (the last
+  // bucket is unbounded). Cumulative buckets for a Prometheus histogram are sums of these.
+  static constexpr std::array<std::uint64_t, 9> kBatchSizeBounds = {1,  2,   4,   8,  16,
+                                                                     32, 128, 512, UINT64_MAX};
+  std::array<std::uint64_t, 9> batch_sizes{};
 };
 
 class Store {

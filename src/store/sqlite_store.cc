@@ -302,7 +302,9 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
 
   StoreStats Stats() const override {
     std::lock_guard lock(mu_);
-    return StoreStats{batches_, batched_operations_, queue_.size()};
+    StoreStats stats = stats_;
+    stats.pending_writes = queue_.size();
+    return stats;
   }
 
   Result<AcceptOutcome> Accept(AcceptRequest request) override {
@@ -577,8 +579,11 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
       Status commit = RunBatch(batch);
       {
         std::lock_guard lock(mu_);
-        ++batches_;
-        batched_operations_ += batch.size();
+        ++stats_.batches;
+        stats_.batched_operations += batch.size();
+        const auto& bounds = StoreStats::kBatchSizeBounds;
+        const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), batch.size());
+        ++stats_.batch_sizes[static_cast<std::size_t>(bucket - bounds.begin())];
       }
       for (auto& op : batch) op->Finish(commit);
     }
@@ -633,8 +638,7 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<WriteOp>> queue_;
   bool stopping_ = false;
-  std::uint64_t batches_ = 0;
-  std::uint64_t batched_operations_ = 0;
+  StoreStats stats_;  // pending_writes is filled in by Stats()
   std::thread thread_;
 
   std::mutex readers_mu_;

@@ -156,6 +156,10 @@ TEST_F(SqliteStoreTest, ConcurrentCallersShareGroupCommits) {
   EXPECT_EQ(stats.batched_operations, static_cast<std::uint64_t>(kThreads * kPerThread));
   // One transaction per call would make this exactly equal; group commit makes it smaller.
   EXPECT_LT(stats.batches, stats.batched_operations);
+  std::uint64_t histogram_total = 0;
+  for (std::uint64_t n : stats.batch_sizes) histogram_total += n;
+  EXPECT_EQ(histogram_total, stats.batches);
+  EXPECT_LT(stats.batch_sizes[0], stats.batches);  // not every batch had a single operation
   std::cout << "[ batching ] " << stats.batched_operations << " accepts in " << stats.batches
             << " commits\n";
 }
