@@ -19,6 +19,10 @@
 #include "testing/simulated_clock.h"
 
 namespace hookfence::testing {
+
+// Test programs that link the testing library without a store backend instantiate nothing.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformanceTest);
+
 namespace {
 
 using namespace std::chrono_literals;

@@ -1,0 +1,244 @@
+#include "src/providers/json_fields.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+
+namespace hookfence::providers {
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+
+// Deeper bodies are refused rather than walked: validation recurses once per level, and no
+// provider nests anywhere near this deep.
+constexpr int kMaxDepth = 256;
+
+Status Malformed(simdjson::error_code error) {
+  return InvalidArgumentError(std::string("body is not a JSON object: ") +
+                              simdjson::error_message(error));
+}
+
+Status Malformed(std::string_view reason) {
+  return InvalidArgumentError("body is not a JSON object: " + std::string(reason));
+}
+
+bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string_view TrimTrailingWhitespace(std::string_view token) {
+  while (!token.empty() && IsJsonWhitespace(token.back())) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 8259 §6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t start = i;
+    while (i < s.size() && IsDigit(s[i])) {
+      ++i;
+    }
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') {
+    ++i;
+  }
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) {
+      return false;
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      ++i;
+    }
+    if (!digits()) {
+      return false;
+    }
+  }
+  return i == s.size();
+}
+
+// On Demand only checks what it is asked for; skipped values are merely balanced. So every value
+// is visited, which is what makes "body is JSON" true of the whole body.
+Status ValidateValue(ondemand::value value, int depth) {
+  if (depth > kMaxDepth) {
+    return Malformed("nested deeper than 256 levels");
+  }
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) {
+    return Malformed(error);
+  }
+  switch (type) {
+    case ondemand::json_type::object: {
+      ondemand::object object;
+      if (auto error = value.get_object().get(object)) {
+        return Malformed(error);
+      }
+      for (auto field : object) {
+        std::string_view key;
+        if (auto error = field.unescaped_key().get(key)) {
+          return Malformed(error);
+        }
+        HF_RETURN_IF_ERROR(ValidateValue(field.value(), depth + 1));
+      }
+      return Status::Ok();
+    }
+    case ondemand::json_type::array: {
+      ondemand::array array;
+      if (auto error = value.get_array().get(array)) {
+        return Malformed(error);
+      }
+      for (auto element : array) {
+        ondemand::value item;
+        if (auto error = std::move(element).get(item)) {
+          return Malformed(error);
+        }
+        HF_RETURN_IF_ERROR(ValidateValue(item, depth + 1));
+      }
+      return Status::Ok();
+    }
+    case ondemand::json_type::string: {
+      std::string_view text;
+      if (auto error = value.get_string().get(text)) {
+        return Malformed(error);
+      }
+      return Status::Ok();
+    }
+    case ondemand::json_type::number:
+    case ondemand::json_type::boolean:
+    case ondemand::json_type::null: {
+      std::string_view token = TrimTrailingWhitespace(value.raw_json_token());
+      bool ok = type == ondemand::json_type::number    ? IsJsonNumber(token)
+                : type == ondemand::json_type::boolean ? (token == "true" || token == "false")
+                                                       : token == "null";
+      if (!ok) {
+        return Malformed("invalid literal " + std::string(token.substr(0, 32)));
+      }
+      return Status::Ok();
+    }
+  }
+  return Malformed("unknown value type");
+}
+
+}  // namespace
+
+Status ReadTopLevelFields(std::string_view body, std::span<const std::string_view> names,
+                          std::span<JsonField> fields) {
+  HF_CHECK(names.size() == fields.size());
+  for (JsonField& field : fields) {
+    field = JsonField();
+  }
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end, so it needs a padded copy; one per
+  // thread, reused, keeps the hot path free of allocations once warmed up.
+  thread_local ondemand::parser parser;
+  thread_local std::string padded;
+  padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+  if (!body.empty()) {
+    std::memcpy(padded.data(), body.data(), body.size());
+  }
+  std::memset(padded.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+
+  ondemand::document document;
+  if (auto error = parser.iterate(padded.data(), body.size(), padded.size()).get(document)) {
+    return Malformed(error);
+  }
+  ondemand::object object;
+  if (auto error = document.get_object().get(object)) {
+    return Malformed(error);
+  }
+  for (auto member : object) {
+    std::string_view key;
+    if (auto error = member.unescaped_key().get(key)) {
+      return Malformed(error);
+    }
+    ondemand::value value;
+    if (auto error = member.value().get(value)) {
+      return Malformed(error);
+    }
+    JsonField* wanted = nullptr;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (key == names[i]) {
+        wanted = &fields[i];
+      }
+    }
+    if (wanted != nullptr && ++wanted->count == 1) {
+      ondemand::json_type type;
+      if (auto error = value.type().get(type)) {
+        return Malformed(error);
+      }
+      if (type == ondemand::json_type::string) {
+        std::string_view text;
+        if (auto error = value.get_string().get(text)) {
+          return Malformed(error);
+        }
+        wanted->kind = JsonField::Kind::kString;
+        wanted->value.assign(text);
+        continue;
+      }
+      wanted->kind =
+          type == ondemand::json_type::null ? JsonField::Kind::kNull : JsonField::Kind::kOther;
+    }
+    HF_RETURN_IF_ERROR(ValidateValue(value, 1));
+  }
+  // A successful walk stops at the object's closing brace; anything after it (a second document,
+  // a stray bracket) still has a location.
+  if (!document.current_location().error()) {
+    return Malformed("trailing content after the object");
+  }
+  return Status::Ok();
+}
+
+std::string JsonQuote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xF]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace hookfence::providers

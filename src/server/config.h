@@ -1,0 +1,106 @@
+// The gateway's configuration (hookfence.toml) as typed values, and its loader.
+//
+// One TOML file; `${ENV}` and `${ENV:-default}` are substituted in string values; an unset variable
+// without a default, or an empty secret, is an error. Every other setting has a default; unknown
+// keys are rejected. Errors carry the line and column they refer to.
+// Thread-safety: plain values; the loader functions are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hookfence/clock.h"
+#include "hookfence/providers.h"
+#include "hookfence/result.h"
+#include "hookfence/store.h"
+
+namespace hookfence::server {
+
+struct TlsConfig {
+  std::string cert_file;  // PEM certificate chain; empty: plain HTTP
+  std::string key_file;   // PEM private key
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;  // 0: any free port (tests)
+  std::uint64_t max_body_bytes = 1048576;
+  std::uint64_t max_header_bytes = 16384;  // request line + headers
+  std::string admin_token;                 // empty: the admin API refuses every request (401)
+  int threads = 0;                         // I/O threads; 0: one per core
+  Duration read_timeout = std::chrono::seconds(10);  // to read one whole request
+  Duration idle_timeout = std::chrono::seconds(60);  // between keep-alive requests
+  std::string log_level = "info";                    // trace | debug | info | warn | error | off
+  TlsConfig tls;
+};
+
+struct StoreConfig {
+  std::string url = "sqlite://hookfence.db";
+  bool volatile_ok = false;  // [store] volatile: allow memory:// (events are lost on exit)
+  Duration lease = std::chrono::seconds(30);
+  Duration max_clock_skew = std::chrono::seconds(1);
+  Duration retention = std::chrono::hours(24 * 7);
+  Duration key_retention = std::chrono::hours(24 * 30);
+  Duration dead_retention = std::chrono::hours(24 * 30);
+  std::uint64_t capacity = 0;                // 0: unbounded
+  std::uint64_t max_pending_writes = 10000;  // past it: 429 overloaded
+  std::uint64_t max_batch = 512;
+  Duration sweep_interval = std::chrono::minutes(1);
+};
+
+struct SourceConfig {
+  std::string name;         // [a-z0-9_-]{1,64}; served at POST /webhooks/<name>
+  ProviderConfig provider;  // provider, secrets, tolerance and provider-specific keys
+  std::string destination;  // where the delivery issue posts events (http(s) URL)
+  int line = 0;             // where the [[sources]] entry starts, for messages
+};
+
+struct Config {
+  ServerConfig server;
+  StoreConfig store;
+  std::vector<SourceConfig> sources;
+};
+
+struct ConfigIssue {
+  int line = 0;  // 1-based; 0 when the issue has no single place
+  int column = 0;
+  std::string message;
+};
+
+struct ConfigLoad {
+  std::optional<Config> config;       // set when there are no errors
+  std::vector<ConfigIssue> errors;    // every error found, not only the first
+  std::vector<ConfigIssue> warnings;  // e.g. key_retention shorter than a provider's retries
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+// The process environment.
+EnvLookup ProcessEnv();
+
+// Parses and validates configuration text. `origin` names it in messages (usually the path).
+ConfigLoad ParseConfig(std::string_view toml, std::string_view origin, const EnvLookup& env);
+// Reads and parses a file; a file that cannot be read is one error.
+ConfigLoad LoadConfigFile(const std::string& path, const EnvLookup& env);
+
+// "250ms", "30s", "5m", "2h", "7d", or combinations such as "1h30m" (units d h m s ms us, largest
+// first, each at most once; "0s" for zero). kInvalidArgument otherwise, also past ~292 000 years.
+Result<Duration> ParseDuration(std::string_view text);
+// An integer byte count, or with a unit: "512", "512B", "64KiB", "1MiB", "2GiB", "1TiB" (also
+// KB/MB/GB/TB = powers of 1000). kInvalidArgument otherwise, also past 2^64 - 1.
+Result<std::uint64_t> ParseSize(std::string_view text);
+
+// "origin:line:column: kind: message\n" per issue, for people (check-config, serve); kind is e.g.
+// "error" or "warning". The column, or line and column, are left out where they are 0.
+std::string FormatIssues(std::string_view origin, const std::vector<ConfigIssue>& issues,
+                         std::string_view kind);
+
+// StoreOptions from the [store] table (the clock is left at its default).
+StoreOptions ToStoreOptions(const StoreConfig& store);
+
+}  // namespace hookfence::server

@@ -1,0 +1,265 @@
+#include "src/server/gateway.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "src/server/gateway_core.h"
+#include "src/server/http_session.h"
+
+namespace hookfence::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+namespace {
+
+Result<std::shared_ptr<const Settings>> BuildSettings(const Config& config) {
+  auto sources = SourceTable::Build(config.sources);
+  if (!sources.ok()) return sources.status();
+  auto settings = std::make_shared<Settings>();
+  settings->sources = std::move(*sources);
+  settings->admin_token = config.server.admin_token;
+  return std::shared_ptr<const Settings>(std::move(settings));
+}
+
+spdlog::level::level_enum LevelOf(const std::string& name) { return spdlog::level::from_str(name); }
+
+}  // namespace
+
+class Gateway::Impl {
+ public:
+  Impl(Config config, GatewayOptions options, std::unique_ptr<Store> owned_store, Store* store,
+       std::shared_ptr<const Settings> settings)
+      : config_(std::move(config)),
+        options_(std::move(options)),
+        owned_store_(std::move(owned_store)),
+        ioc_(Threads()),
+        acceptor_(ioc_),
+        signals_(ioc_),
+        registry_(std::make_shared<SessionRegistry>()) {
+    if (!options_.log) {
+      options_.log = spdlog::stderr_color_mt(
+          "hookfence-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+      options_.log->set_level(LevelOf(config_.server.log_level));
+    }
+    core_ = std::make_shared<GatewayCore>(options_.clock, store, config_, std::move(settings),
+                                          options_.log);
+    limits_.max_body_bytes = config_.server.max_body_bytes;
+    limits_.max_header_bytes = config_.server.max_header_bytes;
+    limits_.read_timeout = config_.server.read_timeout;
+    limits_.idle_timeout = config_.server.idle_timeout;
+  }
+
+  ~Impl() {
+    Shutdown();
+    spdlog::drop(options_.log->name());
+  }
+
+  int Threads() const {
+    if (config_.server.threads > 0) return config_.server.threads;
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  Status Start() {
+    RaiseFileLimit();
+    if (config_.server.tls.enabled()) {
+      tls_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+      boost::system::error_code ec;
+      tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1);
+      tls_->use_certificate_chain_file(config_.server.tls.cert_file, ec);
+      if (!ec) tls_->use_private_key_file(config_.server.tls.key_file, asio::ssl::context::pem, ec);
+      if (ec) return InvalidArgumentError("TLS certificate or key: " + ec.message());
+    }
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(config_.server.listen_host, ec);
+    if (ec) return InvalidArgumentError("listen address: " + ec.message());
+    tcp::endpoint endpoint(address, config_.server.listen_port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return UnavailableError("cannot listen on " + config_.server.listen_host + ":" +
+                              std::to_string(config_.server.listen_port) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(ioc_, Accept(), asio::detached);
+    if (options_.handle_signals) WaitForSignals();
+    for (int i = 0; i < Threads(); ++i) threads_.emplace_back([this] { ioc_.run(); });
+    options_.log->info("hookfence listening on {}:{} ({} I/O threads, store {}, {} sources{})",
+                       config_.server.listen_host, port_, Threads(), config_.store.url,
+                       core_->settings()->sources->size(), tls_ ? ", TLS" : "");
+    return Status::Ok();
+  }
+
+  std::uint16_t port() const { return port_; }
+
+  Status Reload(const Config& config) {
+    auto settings = BuildSettings(config);
+    if (!settings.ok()) {
+      options_.log->error("reload refused, the running configuration stays: {}",
+                          settings.status().message());
+      return settings.status();
+    }
+    core_->set_settings(std::move(*settings));
+    options_.log->info("configuration reloaded: {} sources", config.sources.size());
+    return Status::Ok();
+  }
+
+  Status ReloadFromFile() {
+    if (options_.config_path.empty()) return FailedPreconditionError("no config file to reload");
+    ConfigLoad load = LoadConfigFile(options_.config_path, ProcessEnv());
+    if (!load.config) {
+      std::string text = FormatIssues(options_.config_path, load.errors, "error");
+      options_.log->error("reload refused, the running configuration stays:\n{}", text);
+      return InvalidArgumentError(text);
+    }
+    return Reload(*load.config);
+  }
+
+  void Shutdown() {
+    {
+      std::lock_guard lock(shutdown_mu_);
+      if (shut_down_) return;
+      shut_down_ = true;
+    }
+    if (!threads_.empty()) {
+      options_.log->info("shutting down: no new connections, finishing requests in flight");
+      asio::post(ioc_, [this] {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        signals_.cancel(ignored);
+      });
+      registry_->CancelAll();
+      if (!registry_->WaitEmpty(std::chrono::seconds(30))) {
+        options_.log->warn("{} connections still open after 30 s; closing", registry_->size());
+      }
+      ioc_.stop();
+      for (auto& t : threads_) t.join();
+      threads_.clear();
+    }
+    core_->store().Join();  // every store call has returned
+    core_.reset();
+    owned_store_.reset();  // the SQLite writer drains its queue and commits
+    options_.log->info("shutdown complete");
+    {
+      std::lock_guard lock(shutdown_mu_);
+      done_ = true;
+    }
+    shutdown_cv_.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock lock(shutdown_mu_);
+    shutdown_cv_.wait(lock, [this] { return done_; });
+  }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      if (ec) {
+        options_.log->warn("accept failed: {}", ec.message());
+        continue;  // e.g. out of descriptors: keep serving the connections we have
+      }
+      auto strand = asio::make_strand(ioc_);
+      boost::beast::tcp_stream stream(std::move(socket));
+      asio::co_spawn(strand, ServeConnection(std::move(stream), tls_, core_, limits_, registry_),
+                     asio::detached);
+    }
+  }
+
+  void WaitForSignals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.add(SIGHUP);
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        ReloadFromFile().IgnoreError();
+        WaitForSignals();
+        return;
+      }
+      options_.log->info("signal {} received", signal);
+      // Shutdown joins the I/O threads, so it must not run on one of them.
+      std::thread([this] { Shutdown(); }).detach();
+    });
+  }
+
+  Config config_;
+  GatewayOptions options_;
+  std::unique_ptr<Store> owned_store_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::shared_ptr<SessionRegistry> registry_;
+  std::shared_ptr<GatewayCore> core_;
+  SessionLimits limits_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::mutex shutdown_mu_;
+  std::condition_variable shutdown_cv_;
+  bool shut_down_ = false;
+  bool done_ = false;
+};
+
+Result<std::unique_ptr<Gateway>> Gateway::Create(const Config& config, GatewayOptions options) {
+  if (options.clock == nullptr) return InvalidArgumentError("GatewayOptions::clock is null");
+  auto settings = BuildSettings(config);
+  if (!settings.ok()) return settings.status();
+  std::unique_ptr<Store> owned;
+  Store* store = options.store;
+  if (store == nullptr) {
+    if (config.store.url.rfind("memory://", 0) == 0 && !config.store.volatile_ok) {
+      return InvalidArgumentError(
+          "memory:// loses every event on exit; set [store] volatile = true to use it anyway");
+    }
+    StoreOptions store_options = ToStoreOptions(config.store);
+    store_options.clock = options.clock;
+    auto opened = OpenStore(config.store.url, store_options);
+    if (!opened.ok()) return opened.status();
+    owned = std::move(*opened);
+    store = owned.get();
+  }
+  auto impl = std::make_unique<Impl>(config, std::move(options), std::move(owned), store,
+                                     std::move(*settings));
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Gateway::~Gateway() = default;
+Status Gateway::Start() { return impl_->Start(); }
+std::uint16_t Gateway::port() const { return impl_->port(); }
+Status Gateway::Reload(const Config& config) { return impl_->Reload(config); }
+Status Gateway::ReloadFromFile() { return impl_->ReloadFromFile(); }
+void Gateway::Shutdown() { impl_->Shutdown(); }
+void Gateway::Wait() { impl_->Wait(); }
+
+}  // namespace hookfence::server

@@ -1,0 +1,44 @@
+// Unauthenticated operational endpoints: /healthz (the process answers), /readyz (the store
+// answers), /metrics (Prometheus text).
+#include "src/server/routes.h"
+
+namespace hookfence::server {
+
+namespace {
+
+// A read of a key that never exists: NotFound means the store answered. Built outside the
+// coroutine (GCC 12 and lambdas created in coroutine bodies).
+std::function<Status(Store&)> ProbeCall() {
+  return [](Store& store) { return store.Get("hookfence:readyz-probe").status(); };
+}
+
+}  // namespace
+
+boost::asio::awaitable<HttpResponse> HandleHealth(std::shared_ptr<GatewayCore> core,
+                                                  HttpRequest request) {
+  std::string_view path = PathOf(request.target);
+  if (request.method != "GET" && request.method != "HEAD") {
+    co_return ErrorResponse(405, "method_not_allowed", "use GET");
+  }
+  if (path == "/healthz") co_return StatusResponse(200, "ok", "alive");
+  if (path == "/readyz") {
+    auto probe = co_await core->store().Run<Status>(ProbeCall());
+    if (probe && (probe->ok() || probe->code() == StatusCode::kNotFound)) {
+      co_return StatusResponse(200, "ready", "the store answers");
+    }
+    co_return WithRetryAfter(
+        ErrorResponse(503, "store_unavailable",
+                      probe ? probe->message() : std::string("store queue is full")),
+        1);
+  }
+  if (path == "/metrics") {
+    HttpResponse response;
+    response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
+    StoreStats stats = core->store().store().Stats();
+    response.body = core->metrics().Render(stats, core->store().pending() + stats.pending_writes);
+    co_return response;
+  }
+  co_return ErrorResponse(404, "not_found", "no such endpoint");
+}
+
+}  // namespace hookfence::server

@@ -1,0 +1,212 @@
+#include "src/server/http_session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "src/server/routes.h"
+
+namespace hookfence::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+HttpRequest ToRequest(http::request<http::string_body>&& message) {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  return request;
+}
+
+template <class Stream>
+asio::awaitable<void> Write(Stream& stream, const HttpResponse& answer, bool keep_alive,
+                            Duration timeout) {
+  http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
+  response.set(http::field::server, "hookfence");
+  for (const auto& [name, value] : answer.headers) response.set(name, value);
+  response.body() = answer.body;
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  co_await http::async_write(stream, response, kTuple);
+}
+
+// The request loop shared by plain and TLS connections.
+template <class Stream>
+asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore> core,
+                                    SessionLimits limits,
+                                    std::shared_ptr<SessionRegistry> registry) {
+  auto& tcp = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  while (!registry->stopping()) {
+    if (buffer.size() == 0) {
+      // Idle between requests: wait for the first byte of the next one.
+      tcp.expires_after(limits.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    tcp.expires_after(limits.read_timeout);  // the whole request, header and body
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (header_ec == http::error::header_limit) {
+      co_await Write(stream,
+                     ErrorResponse(431, "headers_too_large",
+                                   "the request line or headers are larger than allowed"),
+                     false, limits.read_timeout);
+      co_return;
+    }
+    if (header_ec == http::error::body_limit) {
+      // Beast checks Content-Length against the body limit while reading the header.
+      co_await Write(stream,
+                     ErrorResponse(413, "body_too_large",
+                                   "the body is larger than " +
+                                       std::to_string(limits.max_body_bytes) + " bytes"),
+                     false, limits.read_timeout);
+      co_return;  // the body is never read
+    }
+    if (header_ec) {
+      if (header_ec == beast::error::timeout || header_ec == http::error::end_of_stream ||
+          header_ec == asio::error::operation_aborted) {
+        co_return;  // cut off (slowloris), closed by the peer, or shutting down
+      }
+      co_await Write(stream, ErrorResponse(400, "bad_request", header_ec.message()), false,
+                     limits.read_timeout);
+      co_return;
+    }
+    auto& head = parser.get();
+    if (head.count(http::field::content_length) > 0 &&
+        head.count(http::field::transfer_encoding) > 0) {
+      // A request smuggling attempt: refuse and close, never guess which length is true.
+      co_await Write(stream,
+                     ErrorResponse(400, "bad_request",
+                                   "Content-Length and Transfer-Encoding must not both be sent"),
+                     false, limits.read_timeout);
+      co_return;
+    }
+    if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+      co_await Write(stream,
+                     ErrorResponse(413, "body_too_large",
+                                   "the body is larger than " +
+                                       std::to_string(limits.max_body_bytes) + " bytes"),
+                     false, limits.read_timeout);
+      co_return;  // the body is never read
+    }
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      auto [ec, n] = co_await http::async_write(stream, go_on, kTuple);
+      if (ec) co_return;
+    }
+    auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (body_ec == http::error::body_limit) {
+      co_await Write(stream, ErrorResponse(413, "body_too_large", "the body is too large"), false,
+                     limits.read_timeout);
+      co_return;
+    }
+    if (body_ec) {
+      if (body_ec != beast::error::timeout && body_ec != http::error::end_of_stream &&
+          body_ec != asio::error::operation_aborted) {
+        co_await Write(stream, ErrorResponse(400, "bad_request", body_ec.message()), false,
+                       limits.read_timeout);
+      }
+      co_return;
+    }
+    http::request<http::string_body> message = parser.release();
+    const bool keep_alive = message.keep_alive();
+    tcp.expires_never();  // the store round has its own bounds
+    HttpResponse answer = co_await Route(core, ToRequest(std::move(message)));
+    const bool keep = keep_alive && !answer.close && !registry->stopping();
+    co_await Write(stream, answer, keep, limits.read_timeout);
+    if (!keep) co_return;
+  }
+}
+
+}  // namespace
+
+std::uint64_t SessionRegistry::Add(std::function<void()> cancel) {
+  std::lock_guard lock(mu_);
+  const std::uint64_t id = next_id_++;
+  sessions_.emplace(id, std::move(cancel));
+  return id;
+}
+
+void SessionRegistry::Remove(std::uint64_t id) {
+  {
+    std::lock_guard lock(mu_);
+    sessions_.erase(id);
+  }
+  cv_.notify_all();
+}
+
+void SessionRegistry::CancelAll() {
+  stopping_.store(true);
+  std::lock_guard lock(mu_);
+  for (auto& [id, cancel] : sessions_) cancel();
+}
+
+bool SessionRegistry::WaitEmpty(Duration timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return sessions_.empty(); });
+}
+
+std::size_t SessionRegistry::size() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+namespace {
+
+// Lets shutdown cancel the session's pending reads on its own strand; a request already being
+// handled finishes and is answered (with Connection: close).
+std::uint64_t Register(SessionRegistry& registry, asio::any_io_executor executor,
+                       asio::ip::tcp::socket* socket) {
+  return registry.Add([executor, socket] {
+    asio::post(executor, [socket] {
+      boost::system::error_code ignored;
+      socket->cancel(ignored);
+    });
+  });
+}
+
+}  // namespace
+
+asio::awaitable<void> ServeConnection(beast::tcp_stream stream,
+                                      std::shared_ptr<asio::ssl::context> tls,
+                                      std::shared_ptr<GatewayCore> core, SessionLimits limits,
+                                      std::shared_ptr<SessionRegistry> registry) {
+  auto executor = co_await asio::this_coro::executor;
+  if (tls == nullptr) {
+    const std::uint64_t id = Register(*registry, executor, &stream.socket());
+    co_await ServeRequests(stream, core, limits, registry);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    registry->Remove(id);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
+  const std::uint64_t id = Register(*registry, executor, &beast::get_lowest_layer(secure).socket());
+  beast::get_lowest_layer(secure).expires_after(limits.read_timeout);
+  auto [ec] = co_await secure.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (!ec) {
+    co_await ServeRequests(secure, core, limits, registry);
+    beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(2));
+    co_await secure.async_shutdown(kTuple);
+  }
+  registry->Remove(id);
+}
+
+}  // namespace hookfence::server

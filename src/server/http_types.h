@@ -1,0 +1,48 @@
+// The gateway's view of one HTTP exchange, independent of Beast: the handlers see these, and
+// only http_session.cc speaks Beast.
+// Thread-safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hookfence/record.h"
+
+namespace hookfence::server {
+
+struct HttpRequest {
+  std::string method;  // "POST", "GET", ...
+  std::string target;  // path and query, as received
+  Headers headers;     // as received, in order
+  std::string body;
+  std::string remote;  // peer address, for logs
+};
+
+struct HttpResponse {
+  int status = 200;
+  Headers headers;  // Content-Type is set by the helpers below
+  std::string body;
+  bool close = false;  // close the connection after this response
+};
+
+// A case-insensitive lookup of the first header called `name`.
+std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name);
+
+// {"status":"<status>","message":"<message>"} with the given HTTP status.
+HttpResponse StatusResponse(int http_status, std::string_view status, std::string_view message);
+// {"error":"<code>","message":"<message>"}.
+HttpResponse ErrorResponse(int http_status, std::string_view code, std::string_view message);
+// Adds Retry-After (seconds).
+HttpResponse WithRetryAfter(HttpResponse response, int seconds);
+
+// `text` as a JSON string literal, quotes included.
+std::string JsonString(std::string_view text);
+
+// The path without the query, and the value of one query parameter (percent-decoded).
+std::string_view PathOf(std::string_view target);
+std::optional<std::string> QueryParam(std::string_view target, std::string_view name);
+// Percent-decodes; nullopt for a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view text);
+
+}  // namespace hookfence::server

@@ -1,0 +1,149 @@
+// POST /webhooks/{source}: verify, extract the id, store durably, answer (DESIGN §5).
+// Never a 2xx unless the store said the event is durable.
+#include <strings.h>
+
+#include "hookfence/fingerprint.h"
+#include "hookfence/keys.h"
+#include "src/server/routes.h"
+
+namespace hookfence::server {
+namespace {
+
+constexpr int kRetryAfterSeconds = 1;
+
+// The request headers kept with the event and forwarded to the app: the content type and the
+// provider's event/topic/delivery headers — never its signature.
+bool WorthForwarding(std::string_view name) {
+  auto starts_with = [&](std::string_view prefix) {
+    return name.size() >= prefix.size() &&
+           strncasecmp(name.data(), prefix.data(), prefix.size()) == 0;
+  };
+  auto contains = [&](std::string_view part) {
+    for (std::size_t i = 0; i + part.size() <= name.size(); ++i) {
+      if (strncasecmp(name.data() + i, part.data(), part.size()) == 0) return true;
+    }
+    return false;
+  };
+  if (contains("signature") || contains("hmac") || contains("authorization")) return false;
+  for (std::string_view prefix :
+       {"content-type", "x-github-", "x-shopify-", "x-razorpay-", "x-slack-", "square-", "paddle-",
+        "webhook-", "svix-", "x-webhook-"}) {
+    if (starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+Headers ForwardedHeaders(const Headers& headers) {
+  Headers kept;
+  for (const auto& [name, value] : headers) {
+    if (WorthForwarding(name)) kept.emplace_back(name, value);
+  }
+  return kept;
+}
+
+// Built outside the coroutine: GCC 12 mis-handles lambda captures created in a coroutine body.
+std::function<Result<AcceptOutcome>(Store&)> AcceptCall(AcceptRequest request) {
+  return [request = std::move(request)](Store& store) mutable {
+    return store.Accept(std::move(request));
+  };
+}
+
+HttpResponse Refuse(std::string* outcome, int status, std::string_view code,
+                    std::string_view message) {
+  *outcome = code;
+  return ErrorResponse(status, code, message);
+}
+
+}  // namespace
+
+boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> core,
+                                                   HttpRequest request, std::string source_name,
+                                                   std::string* outcome, std::string* event_id) {
+  std::shared_ptr<const Settings> settings = core->settings();
+  const Source* source = settings->sources->Find(source_name);
+  if (source == nullptr) {
+    co_return Refuse(outcome, 404, "unknown_source", "no source named '" + source_name + "'");
+  }
+  if (request.method != "POST") {
+    HttpResponse response = Refuse(outcome, 405, "method_not_allowed", "webhooks are POSTed");
+    response.headers.emplace_back("Allow", "POST");
+    co_return response;
+  }
+  if (auto encoding = FindHeader(request.headers, "Content-Encoding");
+      encoding && strcasecmp(std::string(*encoding).c_str(), "identity") != 0) {
+    co_return Refuse(outcome, 415, "unsupported_encoding",
+                     "Content-Encoding is not accepted; send the body uncompressed");
+  }
+  const Provider& provider = *source->provider;
+  Verdict verdict = provider.Verify(request.headers, request.body, core->clock().Now());
+  if (verdict.kind == Verdict::Kind::kBadSignature) {
+    co_return Refuse(outcome, 401, "bad_signature", verdict.message);
+  }
+  if (verdict.kind == Verdict::Kind::kStaleTimestamp) {
+    co_return Refuse(outcome, 401, "stale_timestamp", verdict.message);
+  }
+  if (auto challenge = provider.Handshake(request.headers, request.body)) {
+    *outcome = "handshake";
+    HttpResponse response;
+    response.headers.emplace_back("Content-Type", "application/json");
+    response.body = std::move(*challenge);
+    co_return response;
+  }
+  EventIdResult id = provider.EventId(request.headers, request.body);
+  switch (id.kind) {
+    case EventIdResult::Kind::kOk:
+      break;
+    case EventIdResult::Kind::kMissing:
+      co_return Refuse(outcome, 400, "missing_event_id", id.message);
+    case EventIdResult::Kind::kInvalid:
+      co_return Refuse(outcome, 400, "invalid_event_id", id.message);
+    case EventIdResult::Kind::kMalformedBody:
+      co_return Refuse(outcome, 400, "malformed_body", id.message);
+  }
+  *event_id = id.id;
+  auto key = MakeKey(source_name, id.id);
+  if (!key.ok()) co_return Refuse(outcome, 400, "invalid_event_id", key.status().message());
+
+  AcceptRequest accept;
+  accept.key = std::move(*key);
+  accept.fingerprint = Fingerprint(request.body);
+  accept.payload.headers = ForwardedHeaders(request.headers);
+  accept.payload.body = std::move(request.body);
+  auto stored = co_await core->store().Run<Result<AcceptOutcome>>(AcceptCall(std::move(accept)));
+  if (!stored) {
+    co_return WithRetryAfter(
+        Refuse(outcome, 429, "overloaded", "the store's write queue is full; retry later"),
+        kRetryAfterSeconds);
+  }
+  const Result<AcceptOutcome>& result = *stored;
+  if (!result.ok()) {
+    if (result.status().code() == StatusCode::kResourceExhausted) {
+      co_return WithRetryAfter(
+          Refuse(outcome, 429, "overloaded", "the store's write queue is full; retry later"),
+          kRetryAfterSeconds);
+    }
+    core->log().warn("store error for {}:{}: {}", source_name, id.id, result.status().ToString());
+    co_return WithRetryAfter(Refuse(outcome, 503, "store_unavailable",
+                                    "the event could not be stored durably; retry later"),
+                             kRetryAfterSeconds);
+  }
+  switch (result->kind) {
+    case AcceptOutcome::Kind::kInserted:
+    case AcceptOutcome::Kind::kQueued:
+      *outcome = "accepted";
+      co_return StatusResponse(200, "accepted", "stored durably");
+    case AcceptOutcome::Kind::kDuplicate:
+      *outcome = "duplicate";
+      co_return StatusResponse(200, "duplicate", "already received; not stored again");
+    case AcceptOutcome::Kind::kMismatch:
+      co_return Refuse(outcome, 409, "fingerprint_mismatch",
+                       "this event id was received before with a different body");
+    case AcceptOutcome::Kind::kFull:
+      co_return WithRetryAfter(
+          Refuse(outcome, 503, "store_full", "the store is at capacity; retry later"),
+          kRetryAfterSeconds);
+  }
+  co_return Refuse(outcome, 500, "internal", "unhandled store outcome");
+}
+
+}  // namespace hookfence::server

@@ -1,0 +1,342 @@
+// The gateway's acceptance semantics over real sockets (DESIGN §5): every status code, dedup
+// under concurrency, the store's failures, the admin API and the operational endpoints.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "hookfence/fingerprint.h"
+#include "hookfence/keys.h"
+#include "tests/integration/gateway_fixture.h"
+
+namespace hookfence::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool Contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+class AcceptanceTest : public GatewayFixture {
+ protected:
+  void SetUp() override { StartGateway(DefaultConfig()); }
+  const server::SourceConfig& hooks() const { return config_.sources[0]; }
+  std::string Body(const std::string& id) { return R"({"id":")" + id + R"(","n":1})"; }
+};
+
+TEST_F(AcceptanceTest, AcceptsOnceThenAnswersDuplicate) {
+  auto first = PostSigned(hooks(), Body("e1"), "e1");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_TRUE(Contains(first.body, R"("status":"accepted")")) << first.body;
+  auto record = store_->Get("hooks:e1");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->payload->body, Body("e1"));
+  EXPECT_EQ(record->fingerprint, Fingerprint(Body("e1")));
+  // The forwarded headers keep the id header and content type, never the signature.
+  bool has_signature = false, has_id = false;
+  for (const auto& [name, value] : record->payload->headers) {
+    if (strcasecmp(name.c_str(), "X-Signature") == 0) has_signature = true;
+    if (strcasecmp(name.c_str(), "X-Webhook-Id") == 0) has_id = true;
+  }
+  EXPECT_FALSE(has_signature);
+  EXPECT_TRUE(has_id);
+
+  auto again = PostSigned(hooks(), Body("e1"), "e1");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_TRUE(Contains(again.body, R"("status":"duplicate")")) << again.body;
+
+  auto other = PostSigned(hooks(), R"({"other":true})", "e1");
+  EXPECT_EQ(other.status, 409);
+  EXPECT_TRUE(Contains(other.body, R"("error":"fingerprint_mismatch")")) << other.body;
+  EXPECT_EQ(store_->Get("hooks:e1")->payload->body, Body("e1"));
+}
+
+TEST_F(AcceptanceTest, SixtyFourConcurrentDeliveriesOfOneEventAcceptOnce) {
+  std::atomic<int> accepted{0}, duplicate{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 64; ++i) {
+    threads.emplace_back([&] {
+      auto response = PostSigned(hooks(), Body("burst"), "burst");
+      if (response.status == 200 && Contains(response.body, "accepted")) {
+        accepted.fetch_add(1);
+      } else if (response.status == 200 && Contains(response.body, "duplicate")) {
+        duplicate.fetch_add(1);
+      } else {
+        other.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_EQ(duplicate.load(), 63);
+  EXPECT_EQ(other.load(), 0);
+  ListFilter all;
+  EXPECT_EQ(store_->List(all)->records.size(), 1u);
+}
+
+TEST_F(AcceptanceTest, RefusalsCarryTheirExactCodes) {
+  struct Case {
+    std::string name;
+    server::HttpResponse response;
+    int status;
+    std::string code;
+  };
+  Headers signed_headers = (*MakeProvider(hooks().provider))->Sign(Body("x1"), clock_.Now(), "x1");
+  auto with = [&](Headers headers, std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return headers;
+  };
+  Headers no_id;
+  for (const auto& h : signed_headers) {
+    if (strcasecmp(h.first.c_str(), "X-Webhook-Id") != 0) no_id.push_back(h);
+  }
+  std::vector<Case> cases;
+  cases.push_back({"unknown source", Post("/webhooks/nope", signed_headers, Body("x1")), 404,
+                   "unknown_source"});
+  cases.push_back({"wrong method", Get("/webhooks/hooks"), 405, "method_not_allowed"});
+  cases.push_back(
+      {"gzip",
+       Post("/webhooks/hooks", with(signed_headers, "Content-Encoding", "gzip"), Body("x1")), 415,
+       "unsupported_encoding"});
+  cases.push_back(
+      {"forged", Post("/webhooks/hooks", signed_headers, Body("x2")), 401, "bad_signature"});
+  cases.push_back({"no signature", Post("/webhooks/hooks", {{"X-Webhook-Id", "x1"}}, Body("x1")),
+                   401, "bad_signature"});
+  cases.push_back({"no id", Post("/webhooks/hooks", no_id, Body("x1")), 400, "missing_event_id"});
+  cases.push_back(
+      {"bad id", PostSigned(hooks(), Body("x3"), "has space"), 400, "invalid_event_id"});
+  cases.push_back(
+      {"long id", PostSigned(hooks(), Body("x4"), std::string(300, 'a')), 400, "invalid_event_id"});
+  for (const Case& c : cases) {
+    EXPECT_EQ(c.response.status, c.status) << c.name << ": " << c.response.body;
+    EXPECT_TRUE(Contains(c.response.body, "\"error\":\"" + c.code + "\""))
+        << c.name << ": " << c.response.body;
+  }
+  EXPECT_TRUE(store_->List(ListFilter{})->records.empty());  // nothing stored by any of them
+}
+
+TEST_F(AcceptanceTest, StaleTimestampIsRefused) {
+  server::Config config = DefaultConfig();
+  server::SourceConfig stripe;
+  stripe.name = "stripe";
+  stripe.provider.provider = "stripe";
+  stripe.provider.secrets = {"whsec_test_secret"};
+  stripe.destination = "http://127.0.0.1:9/x";
+  config.sources.push_back(stripe);
+  ASSERT_TRUE(gateway_->Reload(config).ok());
+  auto provider = MakeProvider(stripe.provider);
+  const std::string body = R"({"id":"evt_stale","object":"event"})";
+  Headers old = (*provider)->Sign(body, clock_.Now() - 10min, "");
+  auto response = Post("/webhooks/stripe", old, body);
+  EXPECT_EQ(response.status, 401);
+  EXPECT_TRUE(Contains(response.body, R"("error":"stale_timestamp")")) << response.body;
+  Headers fresh = (*provider)->Sign(body, clock_.Now(), "");
+  EXPECT_EQ(Post("/webhooks/stripe", fresh, body).status, 200);
+  // A body that is not JSON where the provider's id lives in the body.
+  const std::string garbage = "not json";
+  auto malformed = Post("/webhooks/stripe", (*provider)->Sign(garbage, clock_.Now(), ""), garbage);
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_TRUE(Contains(malformed.body, R"("error":"malformed_body")")) << malformed.body;
+}
+
+TEST_F(AcceptanceTest, StoreDownAnswers503NeverOkAndRecovers) {
+  faults_->SetDown(true);
+  auto down = PostSigned(hooks(), Body("d1"), "d1");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_TRUE(Contains(down.body, R"("error":"store_unavailable")")) << down.body;
+  EXPECT_TRUE(server::FindHeader(down.headers, "Retry-After").has_value());
+  EXPECT_EQ(Get("/readyz").status, 503);
+  EXPECT_EQ(Get("/healthz").status, 200);
+  faults_->SetDown(false);
+  EXPECT_EQ(Get("/readyz").status, 200);
+  EXPECT_EQ(PostSigned(hooks(), Body("d1"), "d1").status, 200);
+  EXPECT_TRUE(store_->Get("hooks:d1").ok());
+}
+
+TEST_F(AcceptanceTest, CommitFailureIsA503) {
+  faults_->FailNext(1, UnavailableError("injected: write not committed"));
+  EXPECT_EQ(PostSigned(hooks(), Body("c1"), "c1").status, 503);
+  EXPECT_EQ(store_->Get("hooks:c1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(PostSigned(hooks(), Body("c1"), "c1").status, 200);
+}
+
+TEST_F(AcceptanceTest, MetricsAndHealthAnswer) {
+  ASSERT_EQ(PostSigned(hooks(), Body("m1"), "m1").status, 200);
+  auto metrics = Get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_TRUE(
+      Contains(metrics.body, R"(hookfence_requests_total{source="hooks",outcome="accepted"} 1)"))
+      << metrics.body;
+  EXPECT_TRUE(Contains(metrics.body, "hookfence_request_duration_seconds_bucket"));
+  EXPECT_TRUE(Contains(metrics.body, "hookfence_store_batch_size_count"));
+  EXPECT_TRUE(Contains(metrics.body, "hookfence_store_queue_depth"));
+  EXPECT_EQ(Get("/healthz").status, 200);
+  EXPECT_EQ(Get("/readyz").status, 200);
+}
+
+TEST_F(AcceptanceTest, AdminApiNeedsTheTokenAndShowsEvents) {
+  ASSERT_EQ(PostSigned(hooks(), Body("a1"), "a1").status, 200);
+  ASSERT_EQ(PostSigned(hooks(), Body("a:2/b"), "a:2/b").status, 200);
+  EXPECT_EQ(Get("/v1/events/hooks/a1").status, 401);
+  EXPECT_EQ(Get("/v1/events/hooks/a1", {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(
+      Get("/v1/events/hooks/a1", {{"Authorization", std::string("Bearer ") + kAdminToken + "x"}})
+          .status,
+      401);
+  const Headers auth{{"Authorization", std::string("Bearer ") + kAdminToken}};
+  auto one = Get("/v1/events/hooks/a1", auth);
+  EXPECT_EQ(one.status, 200);
+  EXPECT_TRUE(Contains(one.body, R"("key":"hooks:a1")")) << one.body;
+  EXPECT_TRUE(Contains(one.body, R"("state":"pending")")) << one.body;
+  EXPECT_TRUE(Contains(one.body, Fingerprint(Body("a1")))) << one.body;
+  auto encoded = Get("/v1/events/hooks/" + PercentEncode("a:2/b"), auth);
+  EXPECT_EQ(encoded.status, 200) << encoded.body;
+  EXPECT_EQ(Get("/v1/events/hooks/missing", auth).status, 404);
+  auto list = Get("/v1/events?source=hooks&state=pending&limit=1", auth);
+  EXPECT_EQ(list.status, 200);
+  EXPECT_TRUE(Contains(list.body, R"("key":"hooks:a1")")) << list.body;
+  EXPECT_FALSE(Contains(list.body, R"("next_cursor":"")")) << list.body;
+  EXPECT_EQ(Get("/v1/events?state=bogus", auth).status, 400);
+  EXPECT_EQ(Get("/v1/events?since=yesterday", auth).status, 400);
+}
+
+TEST_F(AcceptanceTest, OversizedBodyIsRefusedWithoutBeingRead) {
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  // Announce 100 MiB and send none of it: the answer must come anyway.
+  ASSERT_TRUE(WriteAll(fd,
+                       "POST /webhooks/hooks HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                       "104857600\r\nContent-Type: application/json\r\n\r\n"));
+  bool closed = false;
+  std::string answer = ReadUntilClosed(fd, 10000, &closed);
+  close(fd);
+  EXPECT_TRUE(Contains(answer, "HTTP/1.1 413")) << answer;
+  EXPECT_TRUE(Contains(answer, "body_too_large")) << answer;
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(AcceptanceTest, ConflictingLengthsAreRefusedAndTheConnectionClosed) {
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(WriteAll(fd,
+                       "POST /webhooks/hooks HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n"
+                       "Host: x\r\n\r\n"));
+  bool closed = false;
+  std::string answer = ReadUntilClosed(fd, 10000, &closed);
+  close(fd);
+  EXPECT_TRUE(Contains(answer, "HTTP/1.1 400")) << answer;
+  EXPECT_TRUE(Contains(answer, "bad_request")) << answer;
+  EXPECT_FALSE(Contains(answer, "alive")) << "the smuggled request was served: " << answer;
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(AcceptanceTest, HugeHeadersAre431) {
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  std::string request = "POST /webhooks/hooks?" + std::string(1 << 20, 'a') + " HTTP/1.1\r\n";
+  WriteAll(fd, request);  // the server may close before it has read it all
+  std::string answer = ReadUntilClosed(fd, 10000);
+  close(fd);
+  EXPECT_TRUE(Contains(answer, "HTTP/1.1 431")) << answer.substr(0, 200);
+  EXPECT_TRUE(Contains(answer, "headers_too_large"));
+
+  fd = ConnectTo(gateway_->port());
+  std::string many = "POST /webhooks/hooks HTTP/1.1\r\n";
+  for (int i = 0; i < 10000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  WriteAll(fd, many + "\r\n");
+  answer = ReadUntilClosed(fd, 10000);
+  close(fd);
+  EXPECT_TRUE(Contains(answer, "HTTP/1.1 431")) << answer.substr(0, 200);
+}
+
+TEST_F(AcceptanceTest, KeepAliveServesManyRequestsOnOneConnection) {
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  std::string pipeline;
+  for (int i = 0; i < 3; ++i) pipeline += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  pipeline += "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_TRUE(WriteAll(fd, pipeline));
+  std::string answer = ReadUntilClosed(fd, 10000);
+  close(fd);
+  std::size_t count = 0;
+  for (std::size_t at = 0; (at = answer.find("HTTP/1.1 200", at)) != std::string::npos; ++at) {
+    ++count;
+  }
+  EXPECT_EQ(count, 4u) << answer;
+}
+
+class LimitsTest : public GatewayFixture {};
+
+TEST_F(LimitsTest, SlowlorisIsCutOffByTheReadTimeout) {
+  server::Config config = DefaultConfig();
+  config.server.read_timeout = 300ms;
+  config.server.idle_timeout = 600s;  // so only the read timeout can close it
+  StartGateway(config);
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(WriteAll(fd, "POST /webhooks/hooks HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+  bool closed = false;
+  ReadUntilClosed(fd, 20000, &closed);
+  close(fd);
+  EXPECT_TRUE(closed) << "a dribbled request held its connection open";
+  // The gateway still serves others.
+  EXPECT_EQ(Get("/healthz").status, 200);
+}
+
+TEST_F(LimitsTest, FourThousandIdleConnectionsDoNotStopANewOne) {
+  server::RaiseFileLimit();
+  StartGateway(DefaultConfig());
+  std::vector<int> idle;
+  for (int i = 0; i < 4000; ++i) {
+    int fd = ConnectTo(gateway_->port());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    idle.push_back(fd);
+  }
+  auto response = PostSigned(config_.sources[0], R"({"id":"i1"})", "i1");
+  EXPECT_EQ(response.status, 200) << response.body;
+  for (int fd : idle) close(fd);
+}
+
+TEST_F(LimitsTest, OverloadedStoreQueueAnswers429) {
+  server::Config config = DefaultConfig();
+  config.store.max_pending_writes = 2;
+  StartGateway(config);
+  faults_->Stall();
+  std::vector<std::future<server::HttpResponse>> stalled;
+  for (int i = 0; i < 2; ++i) {
+    stalled.push_back(std::async(std::launch::async, [this, i] {
+      std::string id = "s" + std::to_string(i);
+      return PostSigned(config_.sources[0], R"({"id":")" + id + R"("})", id);
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (faults_->stalled() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(faults_->stalled(), 2);
+  auto refused = PostSigned(config_.sources[0], R"({"id":"s9"})", "s9");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_TRUE(Contains(refused.body, R"("error":"overloaded")")) << refused.body;
+  EXPECT_TRUE(server::FindHeader(refused.headers, "Retry-After").has_value());
+  faults_->Resume();
+  for (auto& f : stalled) EXPECT_EQ(f.get().status, 200);
+}
+
+TEST_F(LimitsTest, FullStoreAnswers503StoreFull) {
+  server::Config config = DefaultConfig();
+  config.store.capacity = 1;
+  StartGateway(config);
+  EXPECT_EQ(PostSigned(config_.sources[0], R"({"id":"f1"})", "f1").status, 200);
+  auto full = PostSigned(config_.sources[0], R"({"id":"f2"})", "f2");
+  EXPECT_EQ(full.status, 503);
+  EXPECT_TRUE(Contains(full.body, R"("error":"store_full")")) << full.body;
+  EXPECT_TRUE(server::FindHeader(full.headers, "Retry-After").has_value());
+}
+
+}  // namespace
+}  // namespace hookfence::testing
