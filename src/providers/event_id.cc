@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hookfence/keys.h"
+#include "src/core/json_quote.h"
 #include "src/providers/header_lookup.h"
 #include "src/providers/json_fields.h"
 
@@ -52,7 +53,7 @@ EventIdResult EventIdFromJsonBody(std::string_view body, std::string_view member
     return Failure(EventIdResult::Kind::kMalformedBody, read.message());
   }
   const JsonField& field = fields[0];
-  std::string quoted = JsonQuote(member);
+  std::string quoted = internal::JsonQuote(member);
   if (field.count > 1) {
     return Failure(EventIdResult::Kind::kMalformedBody, "body has " + std::to_string(field.count) +
                                                             " top-level " + quoted +

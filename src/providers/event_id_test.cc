@@ -130,13 +130,6 @@ TEST(EventIdFromHeaderTest, MissingRepeatedAndInvalid) {
   EXPECT_EQ(EventIdFromHeader(Headers{{"X-Id", " \tabc "}}, "X-Id").id, "abc");
 }
 
-TEST(JsonQuoteTest, EscapesWhatJsonRequires) {
-  EXPECT_EQ(JsonQuote("abc"), R"("abc")");
-  EXPECT_EQ(JsonQuote("a\"b\\c"), R"("a\"b\\c")");
-  EXPECT_EQ(JsonQuote(std::string("\n\r\t\b\f\x01\x1f", 7)), R"("\n\r\t\b\f\u0001\u001f")");
-  EXPECT_EQ(JsonQuote("Caf\xc3\xa9 </script>"), "\"Caf\xc3\xa9 </script>\"");
-}
-
 TEST(ReadTopLevelFieldsTest, ReportsEachNameSeparately) {
   const std::array<std::string_view, 3> names = {"type", "challenge", "missing"};
   std::array<JsonField, 3> fields;

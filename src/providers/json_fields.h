@@ -30,8 +30,4 @@ struct JsonField {
 Status ReadTopLevelFields(std::string_view body, std::span<const std::string_view> names,
                           std::span<JsonField> fields);
 
-// `text` (UTF-8) as a JSON string literal, quotes included: '"', '\' and control characters are
-// escaped, everything else is copied.
-std::string JsonQuote(std::string_view text);
-
 }  // namespace hookfence::providers

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "src/core/json_quote.h"
 #include "src/providers/event_id.h"
 #include "src/providers/header_lookup.h"
 #include "src/providers/hmac_sha256.h"
@@ -80,7 +81,7 @@ class SlackProvider final : public Provider {
         challenge.kind != JsonField::Kind::kString) {
       return std::nullopt;
     }
-    return "{\"challenge\":" + JsonQuote(challenge.value) + "}";
+    return "{\"challenge\":" + internal::JsonQuote(challenge.value) + "}";
   }
 
   Headers Sign(std::string_view body, Timestamp now, std::string_view event_id) const override {

@@ -2,7 +2,7 @@
 
 #include <strings.h>
 
-#include <cstdio>
+#include "src/core/json_quote.h"
 
 namespace hookfence::server {
 
@@ -13,41 +13,6 @@ std::optional<std::string_view> FindHeader(const Headers& headers, std::string_v
     }
   }
   return std::nullopt;
-}
-
-std::string JsonString(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 namespace {
@@ -63,13 +28,13 @@ HttpResponse JsonResponse(int http_status, std::string body) {
 }  // namespace
 
 HttpResponse StatusResponse(int http_status, std::string_view status, std::string_view message) {
-  return JsonResponse(http_status, "{\"status\":" + JsonString(status) +
-                                       ",\"message\":" + JsonString(message) + "}");
+  return JsonResponse(http_status, "{\"status\":" + internal::JsonQuote(status) +
+                                       ",\"message\":" + internal::JsonQuote(message) + "}");
 }
 
 HttpResponse ErrorResponse(int http_status, std::string_view code, std::string_view message) {
-  return JsonResponse(
-      http_status, "{\"error\":" + JsonString(code) + ",\"message\":" + JsonString(message) + "}");
+  return JsonResponse(http_status, "{\"error\":" + internal::JsonQuote(code) +
+                                       ",\"message\":" + internal::JsonQuote(message) + "}");
 }
 
 HttpResponse WithRetryAfter(HttpResponse response, int seconds) {

@@ -36,9 +36,6 @@ HttpResponse ErrorResponse(int http_status, std::string_view code, std::string_v
 // Adds Retry-After (seconds).
 HttpResponse WithRetryAfter(HttpResponse response, int seconds);
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view text);
-
 // The path without the query, and the value of one query parameter (percent-decoded).
 std::string_view PathOf(std::string_view target);
 std::optional<std::string> QueryParam(std::string_view target, std::string_view name);

@@ -1,10 +1,12 @@
 #include "src/store/sqlite_store.h"
 
 #include <algorithm>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -186,7 +188,27 @@ class Txn {
     return Check(stmt->Step());
   }
 
-  // Keys of records matching `sql` (which selects key, binds ?1..?n from `times`).
+  struct Row {
+    std::string key;
+    std::int64_t a = 0;
+    std::int64_t b = 0;
+  };
+  // Rows of (key, integer, integer) from `sql`, which binds ?1..?n from `values`.
+  Result<std::vector<Row>> Rows(const std::string& sql, const std::vector<std::int64_t>& values) {
+    HF_ASSIGN_OR_RETURN(StatementRef stmt, Prepare(sql));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      stmt->BindInt(static_cast<int>(i + 1), values[i]);
+    }
+    std::vector<Row> rows;
+    for (;;) {
+      HF_ASSIGN_OR_RETURN(bool row, Check(stmt->Step()));
+      if (!row) break;
+      rows.push_back(Row{stmt->Text(0), stmt->Int(1), stmt->Int(2)});
+    }
+    return rows;
+  }
+
+  // Keys of records matching `sql` (which selects key, binds ?1..?n from `values`).
   Result<std::vector<std::string>> Keys(const std::string& sql,
                                         const std::vector<std::int64_t>& values) {
     HF_ASSIGN_OR_RETURN(StatementRef stmt, Prepare(sql));
@@ -488,34 +510,70 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
     return result;
   }
 
+  // ClaimDue's candidates come from two partial indexes, each walked in its own order — PENDING
+  // by due_at, lapsed leases by lease_until — and merged, so a claim reads only the rows it
+  // hands out (plus those an ordering key holds back), never the whole backlog.
+  struct Candidate {
+    std::string key;
+    std::int64_t at;  // when it became claimable (for a lease: lease_until + skew)
+    std::int64_t seq;
+    bool leased;  // from the lapsed-lease index
+    bool operator<(const Candidate& o) const { return at != o.at ? at < o.at : seq < o.seq; }
+  };
+
+  Result<std::vector<Candidate>> Candidates(Txn& txn, bool leased, std::int64_t bound,
+                                            const Candidate& after, std::int64_t page) {
+    const std::int64_t skew = leased ? options_.max_clock_skew.count() : 0;
+    const std::string sql =
+        leased ? "SELECT key, lease_until, seq FROM events WHERE driver = 0 AND state = 1 AND "
+                 "lease_until <= ?1 AND (lease_until, seq) > (?2, ?3) "
+                 "ORDER BY lease_until, seq LIMIT ?4"
+               : "SELECT key, due_at, seq FROM events WHERE driver = 0 AND state = 0 AND "
+                 "due_at <= ?1 AND (due_at, seq) > (?2, ?3) ORDER BY due_at, seq LIMIT ?4";
+    HF_ASSIGN_OR_RETURN(auto rows, txn.Rows(sql, {bound - skew, after.at - skew, after.seq, page}));
+    std::vector<Candidate> out;
+    out.reserve(rows.size());
+    for (auto& row : rows)
+      out.push_back(Candidate{std::move(row.key), row.a + skew, row.b, leased});
+    return out;
+  }
+
   Result<std::vector<Claim>> ClaimIn(Txn& txn, std::size_t limit, Duration lease) {
     const std::int64_t now = ToMicros(txn.now);
-    const std::int64_t skew = options_.max_clock_skew.count();
-    // Candidates in order of when they fell due; blocked ones are skipped, so page through.
-    const std::string sql =
-        "SELECT key FROM ("
-        " SELECT key, seq, due_at AS at FROM events WHERE driver = 0 AND state = 0 AND due_at <= ?1"
-        " UNION ALL"
-        " SELECT key, seq, lease_until + ?2 AS at FROM events"
-        " WHERE driver = 0 AND state = 1 AND lease_until <= ?1 - ?2)"
-        " ORDER BY at, seq LIMIT ?3 OFFSET ?4";
+    const auto page = static_cast<std::int64_t>(std::max<std::size_t>(limit, 32));
+    Candidate after_due{"", INT64_MIN / 2, 0, false};
+    Candidate after_leased{"", INT64_MIN / 2, 0, true};
+    bool due_done = false;
+    bool leased_done = false;
     std::vector<Claim> claims;
-    std::int64_t skipped = 0;
-    const auto page = static_cast<std::int64_t>(limit);
-    while (claims.size() < limit) {
-      HF_ASSIGN_OR_RETURN(auto keys, txn.Keys(sql, {now, skew, page, skipped}));
-      for (const std::string& key : keys) {
-        if (claims.size() == limit) break;
-        HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, true));
+    while (claims.size() < limit && !(due_done && leased_done)) {
+      std::vector<Candidate> due, leased;
+      if (!due_done) {
+        HF_ASSIGN_OR_RETURN(due, Candidates(txn, false, now, after_due, page));
+        due_done = static_cast<std::int64_t>(due.size()) < page;
+      }
+      if (!leased_done) {
+        HF_ASSIGN_OR_RETURN(leased, Candidates(txn, true, now, after_leased, page));
+        leased_done = static_cast<std::int64_t>(leased.size()) < page;
+      }
+      // A full page may have more rows after its last one: take nothing beyond it this round.
+      std::optional<Candidate> bound;
+      if (!due.empty() && !due_done) bound = due.back();
+      if (!leased.empty() && !leased_done && (!bound || leased.back() < *bound)) {
+        bound = leased.back();
+      }
+      std::vector<Candidate> merged;
+      std::merge(due.begin(), due.end(), leased.begin(), leased.end(), std::back_inserter(merged));
+      for (const Candidate& c : merged) {
+        if (claims.size() == limit || (bound && *bound < c)) break;
+        (c.leased ? after_leased : after_due) = c;
+        HF_ASSIGN_OR_RETURN(auto record, txn.Find(c.key, true));
         if (!record || !internal::Claimable(*record, txn.now, options_.max_clock_skew)) continue;
         bool passed_dead = false;
         if (!record->ordering_key.empty()) {
           HF_ASSIGN_OR_RETURN(auto first,
                               txn.FirstUnfinished(record->source(), record->ordering_key));
-          if (first && *first < record->seq) {
-            ++skipped;  // stays claimable, so it stays in the candidate list
-            continue;
-          }
+          if (first && *first < record->seq) continue;  // waits for an earlier one
           HF_ASSIGN_OR_RETURN(passed_dead,
                               txn.DeadBefore(record->source(), record->ordering_key, record->seq));
         }
@@ -523,7 +581,6 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
         HF_RETURN_IF_ERROR(txn.Update(*record));
         claims.push_back(Claim{std::move(*record), passed_dead});
       }
-      if (static_cast<std::int64_t>(keys.size()) < page) break;
     }
     return claims;
   }

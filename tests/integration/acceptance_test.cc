@@ -78,6 +78,31 @@ TEST_F(AcceptanceTest, SixtyFourConcurrentDeliveriesOfOneEventAcceptOnce) {
   EXPECT_EQ(store_->List(all)->records.size(), 1u);
 }
 
+TEST_F(AcceptanceTest, ConcurrentRequestsShareGroupCommits) {
+  // Hold the store until 32 requests wait on it, then let them all through at once.
+  const StoreStats before = store_->Stats();
+  faults_->Stall();
+  std::vector<std::future<server::HttpResponse>> requests;
+  for (int i = 0; i < 32; ++i) {
+    requests.push_back(std::async(std::launch::async, [this, i] {
+      const std::string id = "g" + std::to_string(i);
+      return PostSigned(hooks(), Body(id), id);
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (faults_->stalled() < 32 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(faults_->stalled(), 32);
+  faults_->Resume();
+  for (auto& r : requests) EXPECT_EQ(r.get().status, 200);
+  const StoreStats after = store_->Stats();
+  const auto operations = after.batched_operations - before.batched_operations;
+  const auto commits = after.batches - before.batches;
+  EXPECT_EQ(operations, 32u);
+  EXPECT_LT(commits, operations) << "every request had a transaction (and an fsync) of its own";
+}
+
 TEST_F(AcceptanceTest, RefusalsCarryTheirExactCodes) {
   struct Case {
     std::string name;

@@ -234,5 +234,25 @@ TEST(ServeProcessTest, SendRoundTripsForEveryProvider) {
   gateway.WaitExit();
 }
 
+TEST(ServeProcessTest, CheckConfigPrintsLineNumberedErrors) {
+  ScratchDir dir;
+  const std::string good = dir.File("good.toml");
+  WriteFile(good, HmacConfig(dir.File("gateway.db"), "\"s3cret-value\""));
+  std::string output;
+  EXPECT_EQ(RunCommand({HOOKFENCE_BINARY, "check-config", good}, &output), 0) << output;
+  EXPECT_NE(output.find("OK (1 source"), std::string::npos) << output;
+
+  const std::string bad = dir.File("bad.toml");
+  WriteFile(
+      bad,
+      "[server]\nlisten = \"127.0.0.1:8080\"\nlisen = \"typo\"\n[store]\nurl = \"memory://\"\n");
+  EXPECT_EQ(RunCommand({HOOKFENCE_BINARY, "check-config", bad}, &output), 1) << output;
+  EXPECT_NE(output.find(bad + ":3:"), std::string::npos) << output;  // the unknown key's line
+  EXPECT_NE(output.find("volatile"), std::string::npos) << output;   // and the memory:// store
+  // serve refuses the same file, with the same errors.
+  EXPECT_EQ(RunCommand({HOOKFENCE_BINARY, "serve", "--config", bad}, &output), 1) << output;
+  EXPECT_NE(output.find(bad + ":3:"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace hookfence::testing
