@@ -61,8 +61,9 @@ class Gateway::Impl {
         signals_(ioc_),
         registry_(std::make_shared<SessionRegistry>()) {
     if (!options_.log) {
-      options_.log = spdlog::stderr_color_mt(
-          "hookfence-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+      // Not registered with spdlog's global registry: several gateways may live in one process.
+      options_.log = std::make_shared<spdlog::logger>(
+          "hookfence", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
       options_.log->set_level(LevelOf(config_.server.log_level));
     }
     core_ = std::make_shared<GatewayCore>(options_.clock, store, config_, std::move(settings),
@@ -73,10 +74,7 @@ class Gateway::Impl {
     limits_.idle_timeout = config_.server.idle_timeout;
   }
 
-  ~Impl() {
-    Shutdown();
-    spdlog::drop(options_.log->name());
-  }
+  ~Impl() { Shutdown(); }
 
   int Threads() const {
     if (config_.server.threads > 0) return config_.server.threads;
