@@ -6,7 +6,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -17,9 +19,17 @@
 namespace hookfence::store {
 namespace {
 
-using internal::Unfinished;
-
 constexpr std::size_t kShards = 16;
+
+// Where one record stands in the cross-key indexes, so that a change can move it in them.
+struct IndexEntry {
+  std::string key;
+  std::uint64_t seq = 0;
+  std::string group;                   // source + '\n' + ordering key; empty when unordered
+  std::optional<Timestamp> claimable;  // when ClaimDue may take it (dispatcher-driven only)
+  bool unfinished = false;
+  bool dead = false;
+};
 
 class MemoryStore final : public internal::ReadModifyWriteStore {
  public:
@@ -34,14 +44,15 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
       return internal::AcceptExisting(it->second, request.fingerprint);
     }
     if (!ReserveSlot()) return internal::AcceptFull();
-    std::lock_guard order_lock(ordering_mu_);
-    const bool blocked = HasUnfinished(request.key, request.ordering_key);
+    std::lock_guard index_lock(index_mu_);
+    const std::string group = GroupOf(request.key, request.ordering_key);
+    const bool blocked = !group.empty() && unfinished_.count(group) > 0;
     AcceptOutcome outcome;
     const bool lease_granted = request.lease.has_value() && !blocked;
     Record record = internal::NewAcceptedRecord(std::move(request), now, lease_granted, &outcome);
     record.seq = next_seq_.fetch_add(1);
     outcome.seq = record.seq;
-    TrackOrderingLocked(record, /*was_unfinished=*/false);
+    ReindexLocked(std::nullopt, EntryOf(record));
     std::string key = record.key;
     shard.records.emplace(std::move(key), std::move(record));
     return outcome;
@@ -65,40 +76,33 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
     return outcome;
   }
 
+  // Walks the due-time index from its oldest entry: the cost is the records handed out plus those
+  // an ordering key holds back, whatever the backlog.
   Result<std::vector<Claim>> ClaimDue(std::size_t limit, Duration lease) override {
     HF_RETURN_IF_ERROR(internal::ValidateClaim(limit, lease));
     auto locks = LockAllShards();
-    std::lock_guard order_lock(ordering_mu_);
+    std::lock_guard index_lock(index_mu_);
     const Timestamp now = Now();
-    std::vector<Record*> due;
-    std::map<std::string, std::uint64_t> first_dead;  // ordering group -> lowest DEAD seq
-    for (Shard& shard : shards_) {
-      for (auto& [key, record] : shard.records) {
-        if (internal::Claimable(record, now, options_.max_clock_skew)) due.push_back(&record);
-        if (record.state == State::kDead && !record.ordering_key.empty()) {
-          auto [it, inserted] = first_dead.emplace(OrderingGroup(record), record.seq);
-          if (!inserted) it->second = std::min(it->second, record.seq);
-        }
-      }
-    }
-    std::sort(due.begin(), due.end(), [this](const Record* a, const Record* b) {
-      auto at_a = internal::ClaimableAt(*a, options_.max_clock_skew);
-      auto at_b = internal::ClaimableAt(*b, options_.max_clock_skew);
-      return at_a != at_b ? at_a < at_b : a->seq < b->seq;
-    });
     std::vector<Claim> claims;
-    for (Record* record : due) {
-      if (claims.size() == limit) break;
+    for (auto it = claimable_.begin(); it != claimable_.end() && claims.size() < limit;) {
+      const auto& [at, seq, key] = *it;
+      if (at > now) break;
+      Record& record = ShardFor(key).records.at(key);
       bool passed_dead = false;
-      if (!record->ordering_key.empty()) {
-        const std::string group = OrderingGroup(*record);
-        const auto& unfinished = unfinished_by_group_[group];
-        if (!unfinished.empty() && *unfinished.begin() < record->seq) continue;
-        auto dead = first_dead.find(group);
-        passed_dead = dead != first_dead.end() && dead->second < record->seq;
+      if (!record.ordering_key.empty()) {
+        const std::string group = GroupOf(record.key, record.ordering_key);
+        if (*unfinished_.at(group).begin() < record.seq) {
+          ++it;  // waits for an earlier record of its ordering key
+          continue;
+        }
+        auto dead = dead_.find(group);
+        passed_dead = dead != dead_.end() && *dead->second.begin() < record.seq;
       }
-      internal::ApplyClaim(*record, now, lease, options_.max_clock_skew);
-      claims.push_back(Claim{*record, passed_dead});
+      const IndexEntry before = EntryOf(record);
+      internal::ApplyClaim(record, now, lease, options_.max_clock_skew);
+      ++it;  // the claim moves the record's own entry past now; later entries stay valid
+      ReindexLocked(before, EntryOf(record));
+      claims.push_back(Claim{record, passed_dead});
     }
     return claims;
   }
@@ -155,11 +159,14 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
             ++stats.payloads_dropped;
             ++it;
             break;
-          case internal::SweepAction::kErase:
+          case internal::SweepAction::kErase: {
+            std::lock_guard index_lock(index_mu_);
+            ReindexLocked(EntryOf(it->second), std::nullopt);
             it = shard.records.erase(it);
             count_.fetch_sub(1);
             ++stats.records_erased;
             break;
+          }
         }
       }
     }
@@ -173,8 +180,8 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
     auto it = shard.records.find(std::string(key));
     if (it == shard.records.end()) return NotFoundError("no record for this key");
     {
-      std::lock_guard order_lock(ordering_mu_);
-      if (Unfinished(it->second)) ForgetOrderingLocked(it->second);
+      std::lock_guard index_lock(index_mu_);
+      ReindexLocked(EntryOf(it->second), std::nullopt);
     }
     shard.records.erase(it);
     count_.fetch_sub(1);
@@ -210,63 +217,81 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
     return true;
   }
 
-  // Under the key's shard lock; keeps the ordering index in step with the record's
-  // unfinished-ness. The change works on a copy so that a failed change writes nothing.
+  // Under the key's shard lock. The change works on a copy so that a failed change writes
+  // nothing; the indexes follow the record.
   Status Mutate(std::string_view key, const Change& change, bool /*with_payload*/) override {
     Shard& shard = ShardFor(key);
     std::lock_guard lock(shard.mu);
     auto it = shard.records.find(std::string(key));
     if (it == shard.records.end()) return NotFoundError("no record for this key");
     Record record = it->second;
-    const bool was_unfinished = Unfinished(record);
     HF_RETURN_IF_ERROR(change(record, Now()));
-    if (was_unfinished != Unfinished(record)) {
-      std::lock_guard order_lock(ordering_mu_);
-      TrackOrderingLocked(record, was_unfinished);
+    {
+      std::lock_guard index_lock(index_mu_);
+      ReindexLocked(EntryOf(it->second), EntryOf(record));
     }
     it->second = std::move(record);
     return Status::Ok();
   }
 
-  static std::string OrderingGroup(const Record& record) {
-    std::string group(record.source());
-    group += '\n';
-    group += record.ordering_key;
-    return group;
-  }
-
-  bool HasUnfinished(std::string_view key, const std::string& ordering_key) {
-    if (ordering_key.empty()) return false;
+  static std::string GroupOf(std::string_view key, std::string_view ordering_key) {
+    if (ordering_key.empty()) return {};
     std::string group(key.substr(0, key.find(':')));
     group += '\n';
     group += ordering_key;
-    auto it = unfinished_by_group_.find(group);
-    return it != unfinished_by_group_.end() && !it->second.empty();
+    return group;
   }
 
-  void TrackOrderingLocked(const Record& record, bool was_unfinished) {
-    if (record.ordering_key.empty()) return;
-    if (Unfinished(record) && !was_unfinished) {
-      unfinished_by_group_[OrderingGroup(record)].insert(record.seq);
-    } else if (!Unfinished(record) && was_unfinished) {
-      ForgetOrderingLocked(record);
+  IndexEntry EntryOf(const Record& record) const {
+    IndexEntry entry;
+    entry.key = record.key;
+    entry.seq = record.seq;
+    entry.group = GroupOf(record.key, record.ordering_key);
+    if (record.driver == Driver::kDispatcher && internal::Unfinished(record)) {
+      entry.claimable = internal::ClaimableAt(record, options_.max_clock_skew);
+    }
+    entry.unfinished = internal::Unfinished(record);
+    entry.dead = record.state == State::kDead;
+    return entry;
+  }
+
+  // Moves a record from its old place in the indexes (`before`, none for a new record) to its
+  // new one (`after`, none once erased). Caller holds index_mu_.
+  void ReindexLocked(const std::optional<IndexEntry>& before,
+                     const std::optional<IndexEntry>& after) {
+    if (before) {
+      if (before->claimable) claimable_.erase({*before->claimable, before->seq, before->key});
+      if (!before->group.empty()) {
+        if (before->unfinished) EraseFromGroup(unfinished_, before->group, before->seq);
+        if (before->dead) EraseFromGroup(dead_, before->group, before->seq);
+      }
+    }
+    if (after) {
+      if (after->claimable) claimable_.insert({*after->claimable, after->seq, after->key});
+      if (!after->group.empty()) {
+        if (after->unfinished) unfinished_[after->group].insert(after->seq);
+        if (after->dead) dead_[after->group].insert(after->seq);
+      }
     }
   }
 
-  void ForgetOrderingLocked(const Record& record) {
-    if (record.ordering_key.empty()) return;
-    auto it = unfinished_by_group_.find(OrderingGroup(record));
-    if (it == unfinished_by_group_.end()) return;
-    it->second.erase(record.seq);
-    if (it->second.empty()) unfinished_by_group_.erase(it);
+  using GroupIndex = std::map<std::string, std::set<std::uint64_t>>;
+  static void EraseFromGroup(GroupIndex& index, const std::string& group, std::uint64_t seq) {
+    auto it = index.find(group);
+    if (it == index.end()) return;
+    it->second.erase(seq);
+    if (it->second.empty()) index.erase(it);
   }
 
   const StoreOptions options_;
   std::array<Shard, kShards> shards_;
   std::atomic<std::uint64_t> next_seq_{1};
   std::atomic<std::uint64_t> count_{0};
-  std::mutex ordering_mu_;
-  std::map<std::string, std::set<std::uint64_t>> unfinished_by_group_;
+  // Cross-key indexes; index_mu_ is always taken after shard locks.
+  std::mutex index_mu_;
+  std::set<std::tuple<Timestamp, std::uint64_t, std::string>> claimable_;  // (at, seq, key)
+  GroupIndex unfinished_;  // ordering group -> seqs of PENDING / IN_PROGRESS records
+  GroupIndex dead_;        // ordering group -> seqs of DEAD records
 };
 
 }  // namespace
