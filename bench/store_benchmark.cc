@@ -182,68 +182,62 @@ bool Check(benchmark::State& state, bool ok, const std::string& what) {
   return ok;
 }
 
-void BM_AcceptNew(benchmark::State& state) {
+// Times one store call per iteration. `call(store, i)` makes the i-th call of this thread and
+// returns "" when its outcome is the expected one, else what went wrong (which stops the run).
+template <typename Call>
+void TimeCalls(benchmark::State& state, Call call) {
   Store& store = *CurrentRun().store;
   const StoreStats before = store.Stats();
+  // Threads start at different keys so that duplicates do not all hit the same one.
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 257;
   for (auto _ : state) {
-    Result<AcceptOutcome> outcome = store.Accept(MakeAccept(NewKey(), kLease));
-    if (!Check(state, outcome.ok() && outcome->kind == AcceptOutcome::Kind::kInserted,
-               "Accept of a new key: " + outcome.status().ToString())) {
+    const std::string problem = call(store, i++);
+    if (!Check(state, problem.empty(), problem)) {
       break;
     }
   }
   state.SetItemsProcessed(state.iterations());
   ReportBatchSize(state, before, store.Stats());
+}
+
+const std::string& KnownKey(std::size_t i) {
+  const Run& run = CurrentRun();
+  return run.keys[i % run.keys.size()];
+}
+
+void BM_AcceptNew(benchmark::State& state) {
+  TimeCalls(state, [](Store& store, std::size_t) -> std::string {
+    Result<AcceptOutcome> outcome = store.Accept(MakeAccept(NewKey(), kLease));
+    if (outcome.ok() && outcome->kind == AcceptOutcome::Kind::kInserted) return "";
+    return "Accept of a new key: " + outcome.status().ToString();
+  });
 }
 
 void BM_AcceptDuplicate(benchmark::State& state) {
-  Run& run = CurrentRun();
-  Store& store = *run.store;
-  const StoreStats before = store.Stats();
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 257;
-  for (auto _ : state) {
-    const std::string& key = run.keys[i++ % run.keys.size()];
-    Result<AcceptOutcome> outcome = store.Accept(MakeAccept(key, kLease));
-    if (!Check(state, outcome.ok() && outcome->kind == AcceptOutcome::Kind::kDuplicate,
-               "Accept of a known key: " + outcome.status().ToString())) {
-      break;
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
-  ReportBatchSize(state, before, store.Stats());
+  TimeCalls(state, [](Store& store, std::size_t i) -> std::string {
+    Result<AcceptOutcome> outcome = store.Accept(MakeAccept(KnownKey(i), kLease));
+    if (outcome.ok() && outcome->kind == AcceptOutcome::Kind::kDuplicate) return "";
+    return "Accept of a known key: " + outcome.status().ToString();
+  });
 }
 
 void BM_BeginNew(benchmark::State& state) {
-  Store& store = *CurrentRun().store;
-  const StoreStats before = store.Stats();
-  for (auto _ : state) {
+  TimeCalls(state, [](Store& store, std::size_t) -> std::string {
     Result<BeginOutcome> outcome = store.Begin(MakeBegin(NewKey()));
-    if (!Check(state, outcome.ok() && outcome->kind == BeginOutcome::Kind::kAcquired,
-               "Begin of a new key: " + outcome.status().ToString())) {
-      break;
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
-  ReportBatchSize(state, before, store.Stats());
+    if (outcome.ok() && outcome->kind == BeginOutcome::Kind::kAcquired) return "";
+    return "Begin of a new key: " + outcome.status().ToString();
+  });
 }
 
 void BM_BeginDuplicate(benchmark::State& state) {
-  Run& run = CurrentRun();
-  Store& store = *run.store;
-  const StoreStats before = store.Stats();
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 257;
-  for (auto _ : state) {
-    const std::string& key = run.keys[i++ % run.keys.size()];
-    Result<BeginOutcome> outcome = store.Begin(MakeBegin(key));
-    if (!Check(state,
-               outcome.ok() && outcome->kind == BeginOutcome::Kind::kCompleted &&
-                   outcome->response.has_value(),
-               "Begin of a completed key: " + outcome.status().ToString())) {
-      break;
+  TimeCalls(state, [](Store& store, std::size_t i) -> std::string {
+    Result<BeginOutcome> outcome = store.Begin(MakeBegin(KnownKey(i)));
+    if (outcome.ok() && outcome->kind == BeginOutcome::Kind::kCompleted &&
+        outcome->response.has_value()) {
+      return "";
     }
-  }
-  state.SetItemsProcessed(state.iterations());
-  ReportBatchSize(state, before, store.Stats());
+    return "Begin of a completed key: " + outcome.status().ToString();
+  });
 }
 
 // range(0): the claim batch. Runs a fixed number of iterations: for BM_ClaimDue sized so that the

@@ -151,8 +151,8 @@ struct StoreStats {
   std::uint64_t pending_writes = 0;      // operations waiting for the writer now
   // Batches by size: bucket i counts batches of at most kBatchSizeBounds[i] operations (the last
   // bucket is unbounded). Cumulative buckets for a Prometheus histogram are sums of these.
-  static constexpr std::array<std::uint64_t, 9> kBatchSizeBounds = {1,  2,   4,   8,  16,
-                                                                     32, 128, 512, UINT64_MAX};
+  static constexpr std::array<std::uint64_t, 9> kBatchSizeBounds = {1,  2,   4,   8,         16,
+                                                                    32, 128, 512, UINT64_MAX};
   std::array<std::uint64_t, 9> batch_sizes{};
 };
 
