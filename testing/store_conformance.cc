@@ -179,6 +179,7 @@ TEST_P(StoreConformanceTest, BadArgumentsAreRefusedAndWriteNothing) {
   EXPECT_EQ(code(h.store().Begin(Beg("s:" + std::string(600, 'y')))), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(h.store().Begin(Beg("s:e3", 0s))), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(h.store().Begin(Beg("s:e3", -5s))), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(h.store().Begin(Beg("s:e3", kMaxDuration + 1s))), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(h.store().ClaimDue(10, 0s)), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(h.store().ClaimDue(0, 10s)), StatusCode::kInvalidArgument);
   EXPECT_EQ(h.store().Complete("", 1, Done(1), std::nullopt).code(), StatusCode::kInvalidArgument);

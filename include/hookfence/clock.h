@@ -20,6 +20,10 @@ class Clock {
   static Clock* Real();
 };
 
+// The longest duration hookfence accepts anywhere (leases, retention, timeouts): 100 years. Any
+// timestamp plus such a duration stays far from overflowing the microsecond count.
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 365 * 100);
+
 // Microseconds since the epoch, the form in which backends persist timestamps.
 inline long long ToMicros(Timestamp t) { return t.time_since_epoch().count(); }
 inline Timestamp FromMicros(long long micros) { return Timestamp(Duration(micros)); }

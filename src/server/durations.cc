@@ -85,6 +85,9 @@ Result<Duration> ParseDuration(std::string_view text) {
     }
     total += static_cast<std::int64_t>(number) * unit->micros;
   }
+  if (Duration(total) > kMaxDuration) {
+    return invalid("it is longer than 100 years");
+  }
   return Duration(total);
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <condition_variable>
@@ -57,7 +58,9 @@ class Gateway::Impl {
         options_(std::move(options)),
         owned_store_(std::move(owned_store)),
         ioc_(Threads()),
-        acceptor_(ioc_),
+        accept_strand_(asio::make_strand(ioc_)),
+        acceptor_(accept_strand_),
+        sweep_timer_(accept_strand_),
         signals_(ioc_),
         registry_(std::make_shared<SessionRegistry>()) {
     if (!options_.log) {
@@ -106,7 +109,8 @@ class Gateway::Impl {
                               std::to_string(config_.server.listen_port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(ioc_, Accept(), asio::detached);
+    asio::co_spawn(accept_strand_, Accept(), asio::detached);
+    asio::co_spawn(accept_strand_, SweepPeriodically(), asio::detached);
     if (options_.handle_signals) WaitForSignals();
     for (int i = 0; i < Threads(); ++i) threads_.emplace_back([this] { ioc_.run(); });
     options_.log->info("hookfence listening on {}:{} ({} I/O threads, store {}, {} sources{})",
@@ -142,15 +146,24 @@ class Gateway::Impl {
 
   void Shutdown() {
     {
-      std::lock_guard lock(shutdown_mu_);
-      if (shut_down_) return;
+      std::unique_lock lock(shutdown_mu_);
+      if (shut_down_) {
+        // Another thread is shutting down (a signal, or the destructor): wait until it is done,
+        // so nobody destroys what it is still using.
+        shutdown_cv_.wait(lock, [this] { return done_; });
+        return;
+      }
       shut_down_ = true;
     }
     if (!threads_.empty()) {
       options_.log->info("shutting down: no new connections, finishing requests in flight");
-      asio::post(ioc_, [this] {
+      asio::post(accept_strand_, [this] {
         boost::system::error_code ignored;
         acceptor_.close(ignored);
+        sweep_timer_.cancel();
+      });
+      asio::post(ioc_, [this] {
+        boost::system::error_code ignored;
         signals_.cancel(ignored);
       });
       registry_->CancelAll();
@@ -165,10 +178,9 @@ class Gateway::Impl {
     core_.reset();
     owned_store_.reset();  // the SQLite writer drains its queue and commits
     options_.log->info("shutdown complete");
-    {
-      std::lock_guard lock(shutdown_mu_);
-      done_ = true;
-    }
+    std::lock_guard lock(shutdown_mu_);
+    done_ = true;
+    // Notified under the lock: a waiter that returns may destroy this object at once.
     shutdown_cv_.notify_all();
   }
 
@@ -183,14 +195,43 @@ class Gateway::Impl {
       auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       if (ec) {
-        options_.log->warn("accept failed: {}", ec.message());
-        continue;  // e.g. out of descriptors: keep serving the connections we have
+        // Out of descriptors or memory: serve the connections we have and try again shortly,
+        // instead of spinning on an accept that fails at once.
+        if (!accept_failing_) options_.log->warn("accept failed: {}; retrying", ec.message());
+        accept_failing_ = true;
+        asio::steady_timer pause(accept_strand_, std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
       }
+      if (accept_failing_) options_.log->info("accepting connections again");
+      accept_failing_ = false;
       auto strand = asio::make_strand(ioc_);
       boost::beast::tcp_stream stream(std::move(socket));
       asio::co_spawn(strand, ServeConnection(std::move(stream), tls_, core_, limits_, registry_),
                      asio::detached);
     }
+  }
+
+  // Applies retention every [store] sweep_interval (DESIGN §3). The SQLite store sweeps in small
+  // transactions, so accepts keep flowing while it runs.
+  asio::awaitable<void> SweepPeriodically() {
+    for (;;) {
+      sweep_timer_.expires_after(config_.store.sweep_interval);
+      auto [ec] = co_await sweep_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || !acceptor_.is_open()) co_return;
+      auto swept = co_await core_->store().Run<Result<SweepStats>>(SweepCall());
+      if (swept && !swept->ok()) {
+        options_.log->warn("retention sweep failed: {}", swept->status().ToString());
+      } else if (swept && ((*swept)->payloads_dropped > 0 || (*swept)->records_erased > 0)) {
+        options_.log->info("retention sweep: {} payloads dropped, {} records erased",
+                           (*swept)->payloads_dropped, (*swept)->records_erased);
+      }
+    }
+  }
+
+  // Built outside the coroutine (GCC 12 and lambdas created in coroutine bodies).
+  static std::function<Result<SweepStats>(Store&)> SweepCall() {
+    return [](Store& store) { return store.Sweep(); };
   }
 
   void WaitForSignals() {
@@ -214,7 +255,11 @@ class Gateway::Impl {
   GatewayOptions options_;
   std::unique_ptr<Store> owned_store_;
   asio::io_context ioc_;
+  // The acceptor and the sweep timer live on one strand: shutdown closes them there, never while
+  // the accept loop or the sweeper touches them.
+  asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
+  asio::steady_timer sweep_timer_;
   asio::signal_set signals_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::shared_ptr<SessionRegistry> registry_;
@@ -222,6 +267,7 @@ class Gateway::Impl {
   SessionLimits limits_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
+  bool accept_failing_ = false;  // accept strand only
   std::mutex shutdown_mu_;
   std::condition_variable shutdown_cv_;
   bool shut_down_ = false;

@@ -17,7 +17,7 @@ std::function<Status(Store&)> ProbeCall() {
 boost::asio::awaitable<HttpResponse> HandleHealth(std::shared_ptr<GatewayCore> core,
                                                   HttpRequest request) {
   std::string_view path = PathOf(request.target);
-  if (request.method != "GET" && request.method != "HEAD") {
+  if (request.method != "GET") {
     co_return ErrorResponse(405, "method_not_allowed", "use GET");
   }
   if (path == "/healthz") co_return StatusResponse(200, "ok", "alive");

@@ -1,9 +1,13 @@
 #include "src/server/http_client.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -47,23 +51,39 @@ Result<Url> ParseUrl(std::string_view url) {
 
 namespace {
 
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+Status Failed(std::string_view what, const beast::error_code& ec) {
+  return UnavailableError(std::string(what) + " failed: " +
+                          (ec == beast::error::timeout ? std::string("timed out") : ec.message()));
+}
+
+// One request and its response on a connected stream; every step bounded by `timeout` (Beast's
+// stream timeouts apply to asynchronous operations only, hence the coroutine).
 template <class Stream>
-Result<HttpResponse> Exchange(Stream& stream, std::string_view method, const Url& url,
-                              const Headers& headers, std::string_view body) {
+asio::awaitable<void> Exchange(Stream& stream, std::string method, Url url, Headers headers,
+                               std::string body, Duration timeout, Result<HttpResponse>* out) {
   http::request<http::string_body> request{http::string_to_verb(method), url.target, 11};
   request.set(http::field::host, url.host);
   request.set(http::field::user_agent, "hookfence");
   for (const auto& [name, value] : headers) request.set(name, value);
-  request.body() = std::string(body);
+  request.body() = std::move(body);
   request.prepare_payload();
-  beast::error_code ec;
-  http::write(stream, request, ec);
-  if (ec) return UnavailableError("sending the request failed: " + ec.message());
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
+  if (write_ec) {
+    *out = Failed("sending the request", write_ec);
+    co_return;
+  }
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
-  http::read(stream, buffer, parser, ec);
-  if (ec) return UnavailableError("reading the response failed: " + ec.message());
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
+  if (read_ec) {
+    *out = Failed("reading the response", read_ec);
+    co_return;
+  }
   auto& message = parser.get();
   HttpResponse response;
   response.status = static_cast<int>(message.result_int());
@@ -71,7 +91,63 @@ Result<HttpResponse> Exchange(Stream& stream, std::string_view method, const Url
     response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   response.body = std::move(message.body());
-  return response;
+  *out = std::move(response);
+}
+
+asio::awaitable<void> Connect(beast::tcp_stream& tcp, Url url, Duration timeout, Status* out) {
+  asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(url.host, url.port, kTuple);
+  if (resolve_ec) {
+    *out = UnavailableError("cannot resolve " + url.host + ": " + resolve_ec.message());
+    co_return;
+  }
+  tcp.expires_after(timeout);
+  auto [connect_ec, endpoint] = co_await tcp.async_connect(endpoints, kTuple);
+  if (connect_ec) {
+    *out = Failed("connecting to " + url.host + ":" + url.port, connect_ec);
+    co_return;
+  }
+  *out = Status::Ok();
+}
+
+asio::awaitable<void> RunPlain(std::string method, Url url, Headers headers, std::string body,
+                               Duration timeout, Result<HttpResponse>* out) {
+  beast::tcp_stream tcp(co_await asio::this_coro::executor);
+  Status connected;
+  co_await Connect(tcp, url, timeout, &connected);
+  if (!connected.ok()) {
+    *out = connected;
+    co_return;
+  }
+  co_await Exchange(tcp, std::move(method), url, std::move(headers), std::move(body), timeout, out);
+  beast::error_code ignored;
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<void> RunTls(std::string method, Url url, Headers headers, std::string body,
+                             Duration timeout, asio::ssl::context* context,
+                             Result<HttpResponse>* out) {
+  beast::ssl_stream<beast::tcp_stream> stream(co_await asio::this_coro::executor, *context);
+  Status connected;
+  co_await Connect(beast::get_lowest_layer(stream), url, timeout, &connected);
+  if (!connected.ok()) {
+    *out = connected;
+    co_return;
+  }
+  // SNI; SSL_set_tlsext_host_name is a macro with a C cast, so call what it expands to.
+  SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+           const_cast<char*>(url.host.c_str()));
+  stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+  if (handshake_ec) {
+    *out = Failed("the TLS handshake", handshake_ec);
+    co_return;
+  }
+  co_await Exchange(stream, std::move(method), url, std::move(headers), std::move(body), timeout,
+                    out);
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  co_await stream.async_shutdown(kTuple);
 }
 
 }  // namespace
@@ -79,42 +155,34 @@ Result<HttpResponse> Exchange(Stream& stream, std::string_view method, const Url
 Result<HttpResponse> SendRequest(std::string_view method, const Url& url, const Headers& headers,
                                  std::string_view body, const ClientOptions& options) {
   asio::io_context ioc;
-  asio::ip::tcp::resolver resolver(ioc);
-  beast::error_code ec;
-  auto endpoints = resolver.resolve(url.host, url.port, ec);
-  if (ec) return UnavailableError("cannot resolve " + url.host + ": " + ec.message());
-  beast::tcp_stream tcp(ioc);
-  tcp.expires_after(options.timeout);
-  tcp.connect(endpoints, ec);
-  if (ec)
-    return UnavailableError("cannot connect to " + url.host + ":" + url.port + ": " + ec.message());
+  Result<HttpResponse> result = UnavailableError("the request was not sent");
   if (!url.tls) {
-    auto response = Exchange(tcp, method, url, headers, body);
-    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    return response;
+    asio::co_spawn(
+        ioc,
+        RunPlain(std::string(method), url, headers, std::string(body), options.timeout, &result),
+        asio::detached);
+    ioc.run();
+    return result;
   }
   asio::ssl::context context(asio::ssl::context::tls_client);
   if (options.verify_tls) {
     context.set_verify_mode(asio::ssl::verify_peer);
+    beast::error_code ec;
     if (options.ca_file.empty()) {
-      context.set_default_verify_paths();
+      context.set_default_verify_paths(ec);
     } else {
       context.load_verify_file(options.ca_file, ec);
-      if (ec) return InvalidArgumentError("cannot read CA file: " + ec.message());
     }
+    if (ec) return InvalidArgumentError("cannot load trusted certificates: " + ec.message());
   } else {
     context.set_verify_mode(asio::ssl::verify_none);
   }
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), context);
-  // SNI; SSL_set_tlsext_host_name is a macro with a C cast, so call what it expands to.
-  SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-           const_cast<char*>(url.host.c_str()));
-  stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
-  stream.handshake(asio::ssl::stream_base::client, ec);
-  if (ec) return UnavailableError("TLS handshake failed: " + ec.message());
-  auto response = Exchange(stream, method, url, headers, body);
-  stream.shutdown(ec);
-  return response;
+  asio::co_spawn(ioc,
+                 RunTls(std::string(method), url, headers, std::string(body), options.timeout,
+                        &context, &result),
+                 asio::detached);
+  ioc.run();
+  return result;
 }
 
 }  // namespace hookfence::server

@@ -17,6 +17,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 64 * 1024;
 
 HttpRequest ToRequest(http::request<http::string_body>&& message) {
   HttpRequest request;
@@ -45,15 +46,20 @@ asio::awaitable<void> Write(Stream& stream, const HttpResponse& answer, bool kee
 // The request loop shared by plain and TLS connections.
 template <class Stream>
 asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore> core,
-                                    SessionLimits limits,
-                                    std::shared_ptr<SessionRegistry> registry) {
+                                    SessionLimits limits, std::shared_ptr<SessionRegistry> registry,
+                                    std::shared_ptr<std::atomic<bool>> idle) {
   auto& tcp = beast::get_lowest_layer(stream);
-  beast::flat_buffer buffer;
+  // Bounded: header_limit and body_limit do not count chunk-size lines and their extensions,
+  // which would otherwise pile up here without end.
+  beast::flat_buffer buffer(limits.max_header_bytes + kReadChunk);
   while (!registry->stopping()) {
     if (buffer.size() == 0) {
       // Idle between requests: wait for the first byte of the next one.
       tcp.expires_after(limits.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      idle->store(true);
+      if (registry->stopping()) co_return;  // shutdown began before this session went idle
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      idle->store(false);
       if (ec) co_return;
       buffer.commit(n);
     }
@@ -89,6 +95,16 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
       co_return;
     }
     auto& head = parser.get();
+    // A Transfer-Encoding that does not end in chunked has no length the parser can trust
+    // (RFC 9112 §6.3): refuse it, as a Content-Length beside a Transfer-Encoding.
+    if (head.count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
+      co_await Write(
+          stream,
+          ErrorResponse(400, "bad_request",
+                        "Transfer-Encoding must end in chunked; nothing else is accepted"),
+          false, limits.read_timeout);
+      co_return;
+    }
     if (head.count(http::field::content_length) > 0 &&
         head.count(http::field::transfer_encoding) > 0) {
       // A request smuggling attempt: refuse and close, never guess which length is true.
@@ -137,10 +153,11 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
 
 }  // namespace
 
-std::uint64_t SessionRegistry::Add(std::function<void()> cancel) {
+std::uint64_t SessionRegistry::Add(asio::any_io_executor strand, asio::ip::tcp::socket* socket,
+                                   std::shared_ptr<std::atomic<bool>> idle) {
   std::lock_guard lock(mu_);
   const std::uint64_t id = next_id_++;
-  sessions_.emplace(id, std::move(cancel));
+  sessions_.emplace(id, Entry{std::move(strand), socket, std::move(idle)});
   return id;
 }
 
@@ -155,7 +172,19 @@ void SessionRegistry::Remove(std::uint64_t id) {
 void SessionRegistry::CancelAll() {
   stopping_.store(true);
   std::lock_guard lock(mu_);
-  for (auto& [id, cancel] : sessions_) cancel();
+  for (const auto& [id, entry] : sessions_) {
+    asio::post(entry.strand, [self = shared_from_this(), id = id] { self->CancelIfIdle(id); });
+  }
+}
+
+// Runs on the session's strand, where Remove also runs: a session still registered here still
+// owns its socket.
+void SessionRegistry::CancelIfIdle(std::uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || !it->second.idle->load()) return;
+  boost::system::error_code ignored;
+  it->second.socket->cancel(ignored);
 }
 
 bool SessionRegistry::WaitEmpty(Duration timeout) {
@@ -168,41 +197,26 @@ std::size_t SessionRegistry::size() const {
   return sessions_.size();
 }
 
-namespace {
-
-// Lets shutdown cancel the session's pending reads on its own strand; a request already being
-// handled finishes and is answered (with Connection: close).
-std::uint64_t Register(SessionRegistry& registry, asio::any_io_executor executor,
-                       asio::ip::tcp::socket* socket) {
-  return registry.Add([executor, socket] {
-    asio::post(executor, [socket] {
-      boost::system::error_code ignored;
-      socket->cancel(ignored);
-    });
-  });
-}
-
-}  // namespace
-
 asio::awaitable<void> ServeConnection(beast::tcp_stream stream,
                                       std::shared_ptr<asio::ssl::context> tls,
                                       std::shared_ptr<GatewayCore> core, SessionLimits limits,
                                       std::shared_ptr<SessionRegistry> registry) {
-  auto executor = co_await asio::this_coro::executor;
+  auto strand = co_await asio::this_coro::executor;
+  auto idle = std::make_shared<std::atomic<bool>>(false);
   if (tls == nullptr) {
-    const std::uint64_t id = Register(*registry, executor, &stream.socket());
-    co_await ServeRequests(stream, core, limits, registry);
+    const std::uint64_t id = registry->Add(strand, &stream.socket(), idle);
+    co_await ServeRequests(stream, core, limits, registry, idle);
     boost::system::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     registry->Remove(id);
     co_return;
   }
   beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
-  const std::uint64_t id = Register(*registry, executor, &beast::get_lowest_layer(secure).socket());
+  const std::uint64_t id = registry->Add(strand, &beast::get_lowest_layer(secure).socket(), idle);
   beast::get_lowest_layer(secure).expires_after(limits.read_timeout);
   auto [ec] = co_await secure.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (!ec) {
-    co_await ServeRequests(secure, core, limits, registry);
+    co_await ServeRequests(secure, core, limits, registry, idle);
     beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(2));
     co_await secure.async_shutdown(kTuple);
   }

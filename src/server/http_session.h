@@ -6,7 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <condition_variable>
@@ -28,12 +30,16 @@ struct SessionLimits {
 };
 
 // Tracks live sessions so shutdown can close idle ones and wait for the rest.
-class SessionRegistry {
+class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
  public:
-  // Returns an id; `cancel` is posted (by the caller's choice of executor) to close the session.
-  std::uint64_t Add(std::function<void()> cancel);
+  // Registers a session's socket; `idle` is true while the session waits for the first byte of
+  // its next request. The socket must stay valid until Remove(id), called on the same strand.
+  std::uint64_t Add(boost::asio::any_io_executor strand, boost::asio::ip::tcp::socket* socket,
+                    std::shared_ptr<std::atomic<bool>> idle);
   void Remove(std::uint64_t id);
-  // Stops new requests on every session and cancels their pending reads.
+  // Stops new requests on every session and cancels the reads of the idle ones (on their strands,
+  // and only if they are still registered then); a request being read or handled finishes and is
+  // answered with Connection: close.
   void CancelAll();
   bool stopping() const { return stopping_.load(); }
   // Blocks until no session is left or `timeout` passes; true when none is left.
@@ -41,9 +47,16 @@ class SessionRegistry {
   std::size_t size() const;
 
  private:
+  struct Entry {
+    boost::asio::any_io_executor strand;
+    boost::asio::ip::tcp::socket* socket;
+    std::shared_ptr<std::atomic<bool>> idle;
+  };
+  void CancelIfIdle(std::uint64_t id);
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::uint64_t, std::function<void()>> sessions_;
+  std::map<std::uint64_t, Entry> sessions_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stopping_{false};
 };

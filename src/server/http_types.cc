@@ -44,11 +44,11 @@ HttpResponse WithRetryAfter(HttpResponse response, int seconds) {
 
 std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
-std::optional<std::string> PercentDecode(std::string_view text) {
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (text[i] != '%') {
       out += text[i];
@@ -80,7 +80,8 @@ std::optional<std::string> QueryParam(std::string_view target, std::string_view 
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) != name) continue;
-    return PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    return PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                         /*plus_is_space=*/true);
   }
   return std::nullopt;
 }

@@ -39,7 +39,8 @@ HttpResponse WithRetryAfter(HttpResponse response, int seconds);
 // The path without the query, and the value of one query parameter (percent-decoded).
 std::string_view PathOf(std::string_view target);
 std::optional<std::string> QueryParam(std::string_view target, std::string_view name);
-// Percent-decodes; nullopt for a malformed escape.
-std::optional<std::string> PercentDecode(std::string_view text);
+// Percent-decodes; nullopt for a malformed escape. '+' means a space only in query strings
+// (form encoding); in a path it is itself.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space = false);
 
 }  // namespace hookfence::server

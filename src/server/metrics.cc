@@ -20,6 +20,22 @@ void Metrics::CountRequest(std::string_view source, std::string_view outcome, Du
 
 namespace {
 
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string LabelValue(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string Number(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", value);
@@ -35,8 +51,8 @@ std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth) 
   {
     std::lock_guard lock(mu_);
     for (const auto& [labels, count] : requests_) {
-      out += "hookfence_requests_total{source=\"" + labels.first + "\",outcome=\"" + labels.second +
-             "\"} " + std::to_string(count) + "\n";
+      out += "hookfence_requests_total{source=\"" + LabelValue(labels.first) + "\",outcome=\"" +
+             LabelValue(labels.second) + "\"} " + std::to_string(count) + "\n";
     }
   }
   out += "# HELP hookfence_request_duration_seconds Time from a request read to its answer.\n";

@@ -24,6 +24,9 @@ boost::asio::awaitable<HttpResponse> Route(std::shared_ptr<GatewayCore> core, Ht
   }
   const auto latency =
       std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+  if (outcome == "unknown_source") {
+    source = "unknown";  // never a label (or a log field) per path an attacker makes up
+  }
   if (outcome != "health") {
     core->metrics().CountRequest(source, outcome, latency);
     // One structured line per request: never a secret, never a body.

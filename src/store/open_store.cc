@@ -2,11 +2,12 @@
 #include "src/store/memory_store.h"
 #include "src/store/sqlite_store.h"
 #include "src/store/store_url.h"
+#include "src/store/transitions.h"
 
 namespace hookfence {
 
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions options) {
-  if (options.clock == nullptr) return InvalidArgumentError("StoreOptions::clock is null");
+  HF_RETURN_IF_ERROR(store::internal::ValidateOptions(options));
   HF_ASSIGN_OR_RETURN(store::StoreUrl parsed, store::ParseStoreUrl(url));
   switch (parsed.backend) {
     case store::Backend::kMemory:

@@ -302,6 +302,8 @@ class TypedWriteOp final : public WriteOp {
 
 struct Done {};
 
+Result<std::uint64_t> LoadRecordCount(Connection& db);
+
 class SqliteStore final : public internal::ReadModifyWriteStore {
  public:
   SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer,
@@ -652,6 +654,12 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
     Status begin = writer_->Exec("BEGIN IMMEDIATE");
     if (!begin.ok()) return begin;
     Txn txn(writer_.get());
+    if (options_.capacity != 0) {
+      // Other processes (a second gateway, `hookfence store sweep`) change the count too.
+      auto count = LoadRecordCount(*writer_);
+      if (!count.ok()) return Abort(count.status());
+      record_count_ = *count;
+    }
     for (auto& op : batch) {
       txn.now = Now();
       op->Run(txn);
@@ -702,6 +710,14 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   std::vector<std::unique_ptr<Connection>> idle_readers_;
 };
 
+// Switches to WAL and returns the journal mode SQLite actually chose.
+Result<std::string> JournalMode(Connection& db) {
+  HF_ASSIGN_OR_RETURN(StatementRef stmt, db.Prepare("PRAGMA journal_mode = WAL"));
+  HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return InternalError("PRAGMA journal_mode returned no row");
+  return stmt->Text(0);
+}
+
 Result<std::int64_t> SchemaVersion(Connection& db) {
   HF_ASSIGN_OR_RETURN(StatementRef stmt, db.Prepare("PRAGMA user_version"));
   HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -749,10 +765,14 @@ Result<std::uint64_t> LoadRecordCount(Connection& db) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options) {
-  if (options.clock == nullptr) return InvalidArgumentError("StoreOptions::clock is null");
+  HF_RETURN_IF_ERROR(internal::ValidateOptions(options));
   HF_ASSIGN_OR_RETURN(auto writer, Connection::Open(path, false));
   // WAL: readers never block the writer; synchronous=FULL: a commit is on disk when it returns.
-  HF_RETURN_IF_ERROR(writer->Exec("PRAGMA journal_mode = WAL"));
+  HF_ASSIGN_OR_RETURN(std::string journal, JournalMode(*writer));
+  if (journal != "wal") {
+    return UnavailableError("sqlite database '" + path + "' cannot use WAL journaling (got '" +
+                            journal + "'); it must be a file on a local file system");
+  }
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous = FULL"));
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA cache_size = -65536"));
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA temp_store = MEMORY"));

@@ -136,6 +136,21 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileShareOneTruth) {
   EXPECT_EQ((*a)->Begin(Beg("s:f"))->kind, BeginOutcome::Kind::kInProgress);
 }
 
+TEST_F(SqliteStoreTest, CapacitySeesWhatAnotherProcessFreed) {
+  options_.capacity = 1;
+  options_.key_retention = 1h;
+  auto gateway = Open();        // e.g. a running gateway
+  auto operator_tool = Open();  // e.g. `hookfence store sweep` on the same file
+  ASSERT_TRUE(gateway.ok() && operator_tool.ok());
+  auto first = (*gateway)->Accept(Acc("s:e1", 30s));
+  ASSERT_EQ(first->kind, AcceptOutcome::Kind::kInserted);
+  ASSERT_TRUE((*gateway)->Complete("s:e1", first->fence, {}, std::nullopt).ok());
+  EXPECT_EQ((*gateway)->Accept(Acc("s:e2", 30s))->kind, AcceptOutcome::Kind::kFull);
+  clock_.Advance(1h);
+  ASSERT_EQ((*operator_tool)->Sweep()->records_erased, 1u);
+  EXPECT_EQ((*gateway)->Accept(Acc("s:e2", 30s))->kind, AcceptOutcome::Kind::kInserted);
+}
+
 TEST_F(SqliteStoreTest, ConcurrentCallersShareGroupCommits) {
   auto opened = Open();
   ASSERT_TRUE(opened.ok());

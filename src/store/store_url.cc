@@ -23,6 +23,12 @@ Result<StoreUrl> ParseStoreUrl(std::string_view url) {
           "sqlite:// needs a file path: sqlite://hookfence.db (relative) or "
           "sqlite:///var/lib/hookfence/hookfence.db (absolute)");
     }
+    // SQLite's special names are not files: ":memory:" (and "file:" URIs naming one) would be
+    // answered "durable" and keep nothing, and each connection would see its own database.
+    if (rest == ":memory:" || rest.rfind("file:", 0) == 0) {
+      return InvalidArgumentError("sqlite:// needs a file path, not '" + std::string(rest) +
+                                  "'; for a store that keeps nothing use memory://");
+    }
     return StoreUrl{Backend::kSqlite, std::string(rest)};
   }
   if (scheme == "postgres" || scheme == "postgresql" || scheme == "redis" || scheme == "mysql") {

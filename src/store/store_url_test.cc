@@ -47,6 +47,10 @@ TEST(OpenStoreTest, OpensEachBackendAndReportsWhatFails) {
   StoreOptions no_clock;
   no_clock.clock = nullptr;
   EXPECT_EQ(OpenStore("memory://", no_clock).status().code(), StatusCode::kInvalidArgument);
+  // Durations that would overflow timestamps are refused, not wrapped around.
+  StoreOptions huge;
+  huge.retention = kMaxDuration + std::chrono::hours(1);
+  EXPECT_EQ(OpenStore("memory://", huge).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

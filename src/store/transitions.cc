@@ -24,6 +24,21 @@ Status ValidateFingerprint(std::string_view fingerprint) {
 
 Status ValidateLease(Duration lease) {
   if (lease <= Duration::zero()) return InvalidArgumentError("lease must be positive");
+  if (lease > kMaxDuration) return InvalidArgumentError("lease is longer than 100 years");
+  return Status::Ok();
+}
+
+Status ValidateOptions(const StoreOptions& options) {
+  if (options.clock == nullptr) return InvalidArgumentError("StoreOptions::clock is null");
+  for (auto [name, value] : {std::pair{"max_clock_skew", options.max_clock_skew},
+                             std::pair{"retention", options.retention},
+                             std::pair{"key_retention", options.key_retention},
+                             std::pair{"dead_retention", options.dead_retention}}) {
+    if (value < Duration::zero() || value > kMaxDuration) {
+      return InvalidArgumentError(std::string("StoreOptions::") + name +
+                                  " must be between 0 and 100 years");
+    }
+  }
   return Status::Ok();
 }
 

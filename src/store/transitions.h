@@ -18,7 +18,9 @@ namespace hookfence::store::internal {
 // Argument checks shared by every backend: nothing is written when these fail.
 Status ValidateAccept(const AcceptRequest& request);
 Status ValidateBegin(const BeginRequest& request);
-Status ValidateLease(Duration lease);
+Status ValidateLease(Duration lease);  // positive, at most kMaxDuration
+// The clock is set and every duration is within [0, kMaxDuration].
+Status ValidateOptions(const StoreOptions& options);
 Status ValidateClaim(std::size_t limit, Duration lease);
 Status ValidateListFilter(const ListFilter& filter);
 

@@ -260,6 +260,57 @@ TEST_F(AcceptanceTest, ConflictingLengthsAreRefusedAndTheConnectionClosed) {
   EXPECT_TRUE(closed);
 }
 
+TEST_F(AcceptanceTest, TransferEncodingWithoutChunkedIsRefused) {
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  // Without a final chunked the body has no trustworthy length: its bytes must never be read as
+  // the next request.
+  ASSERT_TRUE(WriteAll(fd,
+                       "POST /webhooks/hooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool closed = false;
+  std::string answer = ReadUntilClosed(fd, 10000, &closed);
+  close(fd);
+  EXPECT_TRUE(Contains(answer, "HTTP/1.1 400")) << answer;
+  EXPECT_FALSE(Contains(answer, "alive")) << "the smuggled request was served: " << answer;
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(AcceptanceTest, EndlessChunkExtensionIsCutOff) {
+  int fd = ConnectTo(gateway_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(WriteAll(fd,
+                       "POST /webhooks/hooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                       "chunked\r\n\r\n5;x="));
+  // 8 MiB of one chunk-size line: neither header nor body, so only the read buffer's bound
+  // stops it. The server may hang up before it has all of it.
+  const std::string filler(1 << 20, 'a');
+  for (int i = 0; i < 8 && WriteAll(fd, filler); ++i) {
+  }
+  bool closed = false;
+  std::string answer = ReadUntilClosed(fd, 5000, &closed);  // well inside the 10 s read timeout
+  close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(Contains(answer, "HTTP/1.1 200")) << answer;
+}
+
+TEST_F(AcceptanceTest, UnknownSourcesShareOneMetricsLabel) {
+  EXPECT_EQ(Post("/webhooks/made-up-1", {}, "{}").status, 404);
+  EXPECT_EQ(Post("/webhooks/evil%22x", {}, "{}").status, 404);
+  auto metrics = Get("/metrics").body;
+  EXPECT_TRUE(Contains(metrics, R"(source="unknown",outcome="unknown_source"} 2)")) << metrics;
+  EXPECT_FALSE(Contains(metrics, "made-up-1")) << metrics;
+  EXPECT_FALSE(Contains(metrics, "evil")) << metrics;
+}
+
+TEST_F(AcceptanceTest, PlusInAnAdminPathIsItself) {
+  ASSERT_EQ(PostSigned(hooks(), Body("a+1"), "a+1").status, 200);
+  const Headers auth{{"Authorization", std::string("Bearer ") + kAdminToken}};
+  auto one = Get("/v1/events/hooks/a+1", auth);
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_TRUE(Contains(one.body, R"("key":"hooks:a+1")")) << one.body;
+}
+
 TEST_F(AcceptanceTest, HugeHeadersAre431) {
   int fd = ConnectTo(gateway_->port());
   ASSERT_GE(fd, 0);
@@ -350,6 +401,25 @@ TEST_F(LimitsTest, OverloadedStoreQueueAnswers429) {
   EXPECT_TRUE(server::FindHeader(refused.headers, "Retry-After").has_value());
   faults_->Resume();
   for (auto& f : stalled) EXPECT_EQ(f.get().status, 200);
+}
+
+TEST_F(LimitsTest, RetentionIsSweptPeriodically) {
+  server::Config config = DefaultConfig();
+  config.store.sweep_interval = 20ms;
+  config.store.retention = 1h;
+  StartGateway(config);
+  ASSERT_EQ(PostSigned(config_.sources[0], R"({"id":"r1"})", "r1").status, 200);
+  auto claims = store_->ClaimDue(1, 1min);
+  ASSERT_EQ(claims->size(), 1u);
+  ASSERT_TRUE(store_->Complete("hooks:r1", (*claims)[0].record.fence, {}, std::nullopt).ok());
+  clock_.Advance(1h);
+  // No Sweep call from the test: the gateway's own sweeper must turn it into a tombstone.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!store_->Get("hooks:r1")->tombstone && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(store_->Get("hooks:r1")->tombstone);
+  EXPECT_FALSE(store_->Get("hooks:r1")->payload.has_value());
 }
 
 TEST_F(LimitsTest, FullStoreAnswers503StoreFull) {
