@@ -6,6 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "src/core/json_document.h"
+
 namespace hookfence::delivery {
 namespace {
 
@@ -201,18 +203,8 @@ Result<std::string> ExtractOrderingKey(std::string_view body, std::string_view p
   HF_RETURN_IF_ERROR(ValidateOrderingPath(path));
   const std::vector<std::string_view> segments = SplitPath(path);
 
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end, so it needs a padded copy; one per
-  // thread, reused, keeps the hot path free of allocations once warmed up.
-  thread_local ondemand::parser parser;
-  thread_local std::string padded;
-  padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
-  if (!body.empty()) {
-    std::memcpy(padded.data(), body.data(), body.size());
-  }
-  std::memset(padded.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
-
   ondemand::document document;
-  if (auto error = parser.iterate(padded.data(), body.size(), padded.size()).get(document)) {
+  if (auto error = internal::IterateJson(body).get(document)) {
     return Malformed(error);
   }
   ondemand::json_type type;

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "src/core/json_document.h"
+
 namespace hookfence::providers {
 namespace {
 
@@ -139,18 +141,8 @@ Status ReadTopLevelFields(std::string_view body, std::span<const std::string_vie
   for (JsonField& field : fields) {
     field = JsonField();
   }
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end, so it needs a padded copy; one per
-  // thread, reused, keeps the hot path free of allocations once warmed up.
-  thread_local ondemand::parser parser;
-  thread_local std::string padded;
-  padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
-  if (!body.empty()) {
-    std::memcpy(padded.data(), body.data(), body.size());
-  }
-  std::memset(padded.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
-
   ondemand::document document;
-  if (auto error = parser.iterate(padded.data(), body.size(), padded.size()).get(document)) {
+  if (auto error = internal::IterateJson(body).get(document)) {
     return Malformed(error);
   }
   ondemand::object object;
