@@ -192,7 +192,10 @@ class Gateway::Impl {
  private:
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      // Each connection gets its own strand, and its socket (so its stream's timeout timers) the
+      // same executor the session runs on.
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_),
+                                                          asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       if (ec) {
         // Out of descriptors or memory: serve the connections we have and try again shortly,
@@ -205,7 +208,7 @@ class Gateway::Impl {
       }
       if (accept_failing_) options_.log->info("accepting connections again");
       accept_failing_ = false;
-      auto strand = asio::make_strand(ioc_);
+      auto strand = socket.get_executor();
       boost::beast::tcp_stream stream(std::move(socket));
       asio::co_spawn(strand, ServeConnection(std::move(stream), tls_, core_, limits_, registry_),
                      asio::detached);
