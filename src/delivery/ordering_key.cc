@@ -34,30 +34,6 @@ Status Malformed(simdjson::error_code error) {
                               simdjson::error_message(error));
 }
 
-// -?(0|[1-9][0-9]*): an integer as JSON writes it, with no fraction or exponent.
-bool IsJsonInteger(std::string_view token) {
-  if (token.starts_with('-')) {
-    token.remove_prefix(1);
-  }
-  if (token.empty() || (token.size() > 1 && token.front() == '0')) {
-    return false;
-  }
-  for (char c : token) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view TrimTrailingWhitespace(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  return token;
-}
-
 Result<std::string> Bounded(std::string_view key) {
   if (key.size() > kMaxOrderingKeyBytes) {
     return InvalidArgumentError("ordering key is longer than " +
@@ -81,8 +57,8 @@ Result<std::string> KeyOf(ondemand::value value) {
   }
   if (type == ondemand::json_type::number) {
     // The raw token keeps integers wider than 64 bits exact, where get_int64 would fail.
-    std::string_view token = TrimTrailingWhitespace(value.raw_json_token());
-    if (IsJsonInteger(token)) {
+    std::string_view token = internal::RawToken(value);
+    if (internal::IsJsonInteger(token)) {
       return Bounded(token);
     }
   }

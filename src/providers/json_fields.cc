@@ -24,53 +24,6 @@ Status Malformed(std::string_view reason) {
   return InvalidArgumentError("body is not a JSON object: " + std::string(reason));
 }
 
-bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view TrimTrailingWhitespace(std::string_view token) {
-  while (!token.empty() && IsJsonWhitespace(token.back())) {
-    token.remove_suffix(1);
-  }
-  return token;
-}
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// RFC 8259 §6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-bool IsJsonNumber(std::string_view s) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    std::size_t start = i;
-    while (i < s.size() && IsDigit(s[i])) {
-      ++i;
-    }
-    return i > start;
-  };
-  if (i < s.size() && s[i] == '-') {
-    ++i;
-  }
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (!digits()) {
-      return false;
-    }
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-      ++i;
-    }
-    if (!digits()) {
-      return false;
-    }
-  }
-  return i == s.size();
-}
-
 // On Demand only checks what it is asked for; skipped values are merely balanced. So every value
 // is visited, which is what makes "body is JSON" true of the whole body.
 Status ValidateValue(ondemand::value value, int depth) {
@@ -120,8 +73,8 @@ Status ValidateValue(ondemand::value value, int depth) {
     case ondemand::json_type::number:
     case ondemand::json_type::boolean:
     case ondemand::json_type::null: {
-      std::string_view token = TrimTrailingWhitespace(value.raw_json_token());
-      bool ok = type == ondemand::json_type::number    ? IsJsonNumber(token)
+      std::string_view token = internal::RawToken(value);
+      bool ok = type == ondemand::json_type::number    ? internal::IsJsonNumber(token)
                 : type == ondemand::json_type::boolean ? (token == "true" || token == "false")
                                                        : token == "null";
       if (!ok) {

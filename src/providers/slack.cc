@@ -47,10 +47,7 @@ class SlackProvider final : public Provider {
                           SignatureEncoding::kLowerHex, "v0=")) {
       return BadSignature("X-Slack-Signature does not match a configured secret");
     }
-    if (!WithinTolerance(now, *signed_at, tolerance_)) {
-      return StaleTimestamp(DescribeSkew(now, *signed_at, tolerance_));
-    }
-    return ValidVerdict();
+    return FreshnessVerdict(now, *signed_at, tolerance_);
   }
 
   EventIdResult EventId(const Headers& headers, std::string_view body) const override {

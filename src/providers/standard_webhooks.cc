@@ -77,10 +77,7 @@ class StandardWebhooksProvider final : public Provider {
                           SignatureEncoding::kBase64)) {
       return BadSignature("no v1 signature matches a configured secret");
     }
-    if (!WithinTolerance(now, *signed_at, tolerance_)) {
-      return StaleTimestamp(DescribeSkew(now, *signed_at, tolerance_));
-    }
-    return ValidVerdict();
+    return FreshnessVerdict(now, *signed_at, tolerance_);
   }
 
   EventIdResult EventId(const Headers& headers, std::string_view body) const override {

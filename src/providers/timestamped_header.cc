@@ -64,10 +64,7 @@ class TimestampedHeaderProvider final : public Provider {
                           SignatureEncoding::kLowerHex)) {
       return BadSignature("no " + sig_key + " signature matches a configured secret");
     }
-    if (!WithinTolerance(now, *signed_at, tolerance_)) {
-      return StaleTimestamp(DescribeSkew(now, *signed_at, tolerance_));
-    }
-    return ValidVerdict();
+    return FreshnessVerdict(now, *signed_at, tolerance_);
   }
 
   EventIdResult EventId(const Headers& headers, std::string_view body) const override {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "src/providers/signed_timestamp.h"
+
 namespace hookfence::providers {
 
 Verdict ValidVerdict() {
@@ -29,6 +31,13 @@ Verdict HeaderProblem(const HeaderLookup& lookup) {
     return BadSignature(std::string(lookup.name) + " is sent more than once");
   }
   return BadSignature("no " + std::string(lookup.name) + " header");
+}
+
+Verdict FreshnessVerdict(Timestamp now, std::int64_t signed_seconds, Duration tolerance) {
+  if (!WithinTolerance(now, signed_seconds, tolerance)) {
+    return StaleTimestamp(DescribeSkew(now, signed_seconds, tolerance));
+  }
+  return ValidVerdict();
 }
 
 }  // namespace hookfence::providers
