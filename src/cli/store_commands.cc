@@ -13,6 +13,7 @@
 #include "hookfence/store.h"
 #include "src/cli/iso8601.h"
 #include "src/cli/record_format.h"
+#include "src/store/store_url.h"
 
 namespace hookfence::cli {
 namespace {
@@ -42,13 +43,12 @@ struct SweepOptions {
 // Opening sqlite:// creates a missing file: right for a server, wrong for an inspection tool,
 // where a mistyped path would show an empty store instead of an error.
 Status CheckSqliteFileExists(std::string_view url) {
-  constexpr std::string_view kScheme = "sqlite://";
-  if (!url.starts_with(kScheme) || url.size() == kScheme.size()) return Status::Ok();
-  const std::filesystem::path path(url.substr(kScheme.size()));
+  HF_ASSIGN_OR_RETURN(store::StoreUrl parsed, store::ParseStoreUrl(url));
+  if (parsed.backend != store::Backend::kSqlite) return Status::Ok();
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
+  if (!std::filesystem::exists(parsed.path, error)) {
     return NotFoundError(
-        fmt::format("no database file '{}' (from store URL '{}')", path.string(), url));
+        fmt::format("no database file '{}' (from store URL '{}')", parsed.path, url));
   }
   return Status::Ok();
 }
