@@ -77,7 +77,8 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
       co_return;
     }
     if (header_ec == http::error::body_limit) {
-      // Beast checks Content-Length against the body limit while reading the header.
+      // Beast checks a Content-Length against the body limit while it reads the header, so an
+      // announced oversized body is refused here, before any of it is read.
       co_await Write(stream,
                      ErrorResponse(413, "body_too_large",
                                    "the body is larger than " +
@@ -113,14 +114,6 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
                                    "Content-Length and Transfer-Encoding must not both be sent"),
                      false, limits.read_timeout);
       co_return;
-    }
-    if (auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
-      co_await Write(stream,
-                     ErrorResponse(413, "body_too_large",
-                                   "the body is larger than " +
-                                       std::to_string(limits.max_body_bytes) + " bytes"),
-                     false, limits.read_timeout);
-      co_return;  // the body is never read
     }
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
