@@ -91,6 +91,11 @@ Result<SweepStats> FaultInjectingStore::Sweep() {
   return target_->Sweep();
 }
 
+Result<QueueCounts> FaultInjectingStore::CountQueues() {
+  HF_RETURN_IF_ERROR(Intercept());
+  return target_->CountQueues();
+}
+
 Status FaultInjectingStore::Replay(std::string_view key) {
   HF_RETURN_IF_ERROR(Intercept());
   return target_->Replay(key);

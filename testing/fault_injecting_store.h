@@ -44,6 +44,7 @@ class FaultInjectingStore final : public Store {
   Result<Record> Get(std::string_view key) override;
   Result<ListPage> List(const ListFilter& filter) override;
   Result<SweepStats> Sweep() override;
+  Result<QueueCounts> CountQueues() override;
   Status Replay(std::string_view key) override;
   Status Purge(std::string_view key) override;
 

@@ -100,6 +100,14 @@ Record MustGet(Store& store, const std::string& key) {
   return *record;
 }
 
+// CountQueues' answer as text, so that a failed comparison shows every count (or the error).
+std::string Counts(Store& store) {
+  auto counts = store.CountQueues();
+  if (!counts.ok()) return counts.status().ToString();
+  return "due=" + std::to_string(counts->due) + " scheduled=" + std::to_string(counts->scheduled) +
+         " leased=" + std::to_string(counts->leased) + " dead=" + std::to_string(counts->dead);
+}
+
 std::set<std::string> ClaimedKeys(const std::vector<Claim>& claims) {
   std::set<std::string> keys;
   for (const Claim& c : claims) keys.insert(c.record.key);
@@ -748,6 +756,120 @@ TEST_P(StoreConformanceTest, SweepWorksThroughMoreThanOneChunk) {
   h.clock().Advance(1h);
   EXPECT_EQ(h.store().Sweep()->records_erased, static_cast<std::uint64_t>(kRecords));
   EXPECT_TRUE(h.store().List(ListFilter{})->records.empty());
+}
+
+TEST_P(StoreConformanceTest, CountQueuesFollowsDispatcherDrivenRecordsThroughEveryState) {
+  Harness h(GetParam());
+  Store& s = h.store();
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=0");
+  ASSERT_EQ(s.Accept(Acc("s:queued"))->kind, AcceptKind::kQueued);
+  auto leased = s.Accept(Acc("s:leased", 100h));
+  ASSERT_EQ(leased->kind, AcceptKind::kInserted);
+  auto retry = s.Accept(Acc("s:retry", 10s));
+  ASSERT_TRUE(s.Fail(Retry("s:retry", retry->fence, h.clock().Now() + 1min)).ok());
+  auto dead = s.Accept(Acc("s:dead", 10s));
+  ASSERT_TRUE(s.Fail(Dead("s:dead", dead->fence)).ok());
+  auto done = s.Accept(Acc("s:done", 10s));
+  ASSERT_TRUE(s.Complete("s:done", done->fence, Done(1), std::nullopt).ok());
+  EXPECT_EQ(Counts(s), "due=1 scheduled=1 leased=1 dead=1");
+
+  // A retry is scheduled until its due time, and due from then on.
+  h.clock().Advance(1min - 1us);
+  EXPECT_EQ(Counts(s), "due=1 scheduled=1 leased=1 dead=1");
+  h.clock().Advance(1us);
+  EXPECT_EQ(Counts(s), "due=2 scheduled=0 leased=1 dead=1");
+
+  auto claims = s.ClaimDue(10, 10s);
+  ASSERT_EQ(claims->size(), 2u);
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=3 dead=1");
+  const Record& first = (*claims)[0].record;
+  const Record& second = (*claims)[1].record;
+  ASSERT_TRUE(s.Complete(first.key, first.fence, Done(first.fence), std::nullopt).ok());
+  ASSERT_TRUE(s.Fail(Retry(second.key, second.fence, h.clock().Now() + 1min)).ok());
+  EXPECT_EQ(Counts(s), "due=0 scheduled=1 leased=1 dead=1");
+  ASSERT_TRUE(s.Release("s:leased", leased->fence).ok());
+  EXPECT_EQ(Counts(s), "due=1 scheduled=1 leased=0 dead=1");
+  ASSERT_TRUE(s.Replay("s:dead").ok());
+  EXPECT_EQ(Counts(s), "due=2 scheduled=1 leased=0 dead=0");
+
+  // A lapsed lease stays leased until a claim takes the record over.
+  ASSERT_EQ(s.ClaimDue(10, 10s)->size(), 2u);
+  h.clock().Advance(10s + h.options().max_clock_skew + 1s);
+  EXPECT_EQ(Counts(s), "due=0 scheduled=1 leased=2 dead=0");
+
+  // A purged dead letter is no longer counted.
+  auto purged = s.Accept(Acc("s:purged", 10s));
+  ASSERT_TRUE(s.Fail(Dead("s:purged", purged->fence)).ok());
+  EXPECT_EQ(Counts(s), "due=0 scheduled=1 leased=2 dead=1");
+  ASSERT_TRUE(s.Purge("s:purged").ok());
+  EXPECT_EQ(Counts(s), "due=0 scheduled=1 leased=2 dead=0");
+}
+
+TEST_P(StoreConformanceTest, CountQueuesSplitsDueFromScheduledWhereverNowFalls) {
+  Harness h(GetParam());
+  Store& s = h.store();
+  const Timestamp start = h.clock().Now();
+  // 41 retries, two per second of due time: start, start, start + 1s, start + 1s, ..., start + 20s.
+  constexpr int kRecords = 41;
+  for (int i = 0; i < kRecords; ++i) {
+    const std::string key = "s:e" + std::to_string(i);
+    auto accepted = s.Accept(Acc(key, 10s));
+    ASSERT_TRUE(s.Fail(Retry(key, accepted->fence, start + std::chrono::seconds(i / 2))).ok());
+  }
+  for (int second = 0; second <= 21; ++second) {
+    h.clock().Set(start + std::chrono::seconds(second));
+    const int due = std::min(2 * second + 2, kRecords);
+    EXPECT_EQ(Counts(s), "due=" + std::to_string(due) +
+                             " scheduled=" + std::to_string(kRecords - due) + " leased=0 dead=0")
+        << "at start + " << second << "s";
+  }
+}
+
+TEST_P(StoreConformanceTest, CountQueuesLeavesOutCallerDrivenRecords) {
+  Harness h(GetParam());
+  Store& s = h.store();
+  ASSERT_EQ(s.Begin(Beg("s:held"))->kind, BeginKind::kAcquired);
+  auto retried = s.Begin(Beg("s:retried"));
+  ASSERT_TRUE(s.Fail(Retry("s:retried", retried->fence, h.clock().Now())).ok());
+  auto later = s.Begin(Beg("s:later"));
+  ASSERT_TRUE(s.Fail(Retry("s:later", later->fence, h.clock().Now() + 1h)).ok());
+  auto done = s.Begin(Beg("s:done"));
+  ASSERT_TRUE(s.Complete("s:done", done->fence, Done(1), std::nullopt).ok());
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=0");
+  ASSERT_EQ(s.Begin(Beg("s:retried"))->kind, BeginKind::kAcquired);  // a caller's takeover
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=0");
+  // A dispatcher-driven record beside them is counted.
+  ASSERT_EQ(s.Accept(Acc("s:queued"))->kind, AcceptKind::kQueued);
+  EXPECT_EQ(Counts(s), "due=1 scheduled=0 leased=0 dead=0");
+}
+
+TEST_P(StoreConformanceTest, CountQueuesLeavesOutDeadLettersSweptToTombstones) {
+  Harness h(GetParam(), [](StoreOptions& o) {
+    o.dead_retention = 1h;
+    o.key_retention = 2h;
+  });
+  Store& s = h.store();
+  auto old_dead = s.Accept(Acc("s:old", 10s));
+  ASSERT_TRUE(s.Fail(Dead("s:old", old_dead->fence)).ok());
+  h.clock().Advance(30min);
+  auto new_dead = s.Accept(Acc("s:new", 10s));
+  ASSERT_TRUE(s.Fail(Dead("s:new", new_dead->fence)).ok());
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=2");
+
+  // Past dead_retention a dead letter still counts until Sweep makes it a tombstone.
+  h.clock().Advance(30min);
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=2");
+  ASSERT_EQ(s.Sweep()->payloads_dropped, 1u);
+  Record tomb = MustGet(s, "s:old");
+  ASSERT_EQ(tomb.state, State::kDead);
+  ASSERT_TRUE(tomb.tombstone);
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=1");
+  h.clock().Advance(30min);
+  ASSERT_EQ(s.Sweep()->payloads_dropped, 1u);
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=0");
+  h.clock().Advance(1h);
+  ASSERT_EQ(s.Sweep()->records_erased, 2u);
+  EXPECT_EQ(Counts(s), "due=0 scheduled=0 leased=0 dead=0");
 }
 
 TEST_P(StoreConformanceTest, PurgeErasesEverythingOfOneKey) {

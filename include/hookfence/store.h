@@ -144,6 +144,15 @@ struct SweepStats {
   std::uint64_t records_erased = 0;    // tombstones past key_retention
 };
 
+// How many dispatcher-driven records wait, as of the clock's now (for metrics: the due-queue
+// depth and the dead-letter count). Caller-driven records (Begin) are never counted.
+struct QueueCounts {
+  std::uint64_t due = 0;        // PENDING and due now (due_at <= now)
+  std::uint64_t scheduled = 0;  // PENDING, due later (retries waiting for their backoff)
+  std::uint64_t leased = 0;     // IN_PROGRESS (held by a dispatcher)
+  std::uint64_t dead = 0;       // DEAD (dead letters), tombstones not counted
+};
+
 // Counters a store keeps about itself (for metrics and benchmarks).
 struct StoreStats {
   std::uint64_t batches = 0;             // group commits (transactions) made by the writer
@@ -201,6 +210,12 @@ class Store {
 
   // Applies retention (DESIGN §3) as of the clock's now. Never touches PENDING or IN_PROGRESS.
   virtual Result<SweepStats> Sweep() = 0;
+
+  // Counts the dispatcher-driven records in each queue as of the clock's now (see QueueCounts).
+  // A due record held back by an ordering key counts as due; an IN_PROGRESS record whose lease
+  // has lapsed counts as leased until ClaimDue takes it over. Reads only: the counts are one
+  // consistent snapshot, possibly already stale when they return.
+  virtual Result<QueueCounts> CountQueues() = 0;
 
   // Revives a finished dispatcher-driven record: PENDING, due now, attempts 0; the next claim gets
   // a new fence. kFailedPrecondition for caller-driven, unfinished or payload-less records.

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,9 @@ struct IndexEntry {
   std::optional<Timestamp> claimable;  // when ClaimDue may take it (dispatcher-driven only)
   bool unfinished = false;
   bool dead = false;
+  // The dispatcher queue CountQueues counts it in (a PENDING record's due time is `claimable`).
+  enum class Queue { kNone, kPending, kLeased, kDeadLetter };
+  Queue queue = Queue::kNone;
 };
 
 class MemoryStore final : public internal::ReadModifyWriteStore {
@@ -154,11 +158,16 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
           case internal::SweepAction::kKeep:
             ++it;
             break;
-          case internal::SweepAction::kDropPayload:
+          case internal::SweepAction::kDropPayload: {
+            // A dead letter that becomes a tombstone leaves the dead-letter count.
+            const IndexEntry before = EntryOf(it->second);
             internal::DropPayload(it->second, now);
+            std::lock_guard index_lock(index_mu_);
+            ReindexLocked(before, EntryOf(it->second));
             ++stats.payloads_dropped;
             ++it;
             break;
+          }
           case internal::SweepAction::kErase: {
             std::lock_guard index_lock(index_mu_);
             ReindexLocked(EntryOf(it->second), std::nullopt);
@@ -171,6 +180,19 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
       }
     }
     return stats;
+  }
+
+  // Reads the queue counters and the pending index only (no shard lock): the cost is the smaller
+  // of the due and the scheduled counts, whatever the number of records.
+  Result<QueueCounts> CountQueues() override {
+    std::lock_guard index_lock(index_mu_);
+    const Timestamp now = Now();
+    QueueCounts counts;
+    counts.due = DueLocked(now);
+    counts.scheduled = pending_.size() - counts.due;
+    counts.leased = leased_;
+    counts.dead = dead_letters_;
+    return counts;
   }
 
   Status Purge(std::string_view key) override {
@@ -252,6 +274,11 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
     }
     entry.unfinished = internal::Unfinished(record);
     entry.dead = record.state == State::kDead;
+    if (record.driver == Driver::kDispatcher) {
+      if (record.state == State::kPending) entry.queue = IndexEntry::Queue::kPending;
+      if (record.state == State::kInProgress) entry.queue = IndexEntry::Queue::kLeased;
+      if (entry.dead && !record.tombstone) entry.queue = IndexEntry::Queue::kDeadLetter;
+    }
     return entry;
   }
 
@@ -265,6 +292,7 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
         if (before->unfinished) EraseFromGroup(unfinished_, before->group, before->seq);
         if (before->dead) EraseFromGroup(dead_, before->group, before->seq);
       }
+      CountInQueueLocked(*before, /*add=*/false);
     }
     if (after) {
       if (after->claimable) claimable_.insert({*after->claimable, after->seq, after->key});
@@ -272,7 +300,57 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
         if (after->unfinished) unfinished_[after->group].insert(after->seq);
         if (after->dead) dead_[after->group].insert(after->seq);
       }
+      CountInQueueLocked(*after, /*add=*/true);
     }
+  }
+
+  // Adds a record to CountQueues' view, or removes it (`add` false). Caller holds index_mu_.
+  void CountInQueueLocked(const IndexEntry& entry, bool add) {
+    switch (entry.queue) {
+      case IndexEntry::Queue::kNone:
+        break;
+      case IndexEntry::Queue::kPending:
+        if (add) {
+          pending_.insert({*entry.claimable, entry.seq});
+        } else {
+          pending_.erase({*entry.claimable, entry.seq});
+        }
+        break;
+      case IndexEntry::Queue::kLeased:
+        if (add) {
+          ++leased_;
+        } else {
+          --leased_;
+        }
+        break;
+      case IndexEntry::Queue::kDeadLetter:
+        if (add) {
+          ++dead_letters_;
+        } else {
+          --dead_letters_;
+        }
+        break;
+    }
+  }
+
+  // How many PENDING records are due by `now`. pending_ is walked from both ends at once and the
+  // walk stops where either end crosses `now`, so it visits at most twice the smaller side.
+  // Caller holds index_mu_.
+  std::uint64_t DueLocked(Timestamp now) const {
+    std::uint64_t due = 0;
+    std::uint64_t later = 0;
+    auto front = pending_.begin();
+    auto back = pending_.end();
+    while (front != back) {
+      if (front->first > now) return due;  // [front, end) is all later
+      ++due;
+      ++front;
+      if (front == back) break;
+      if (std::prev(back)->first <= now) return pending_.size() - later;  // [begin, back) is due
+      ++later;
+      --back;
+    }
+    return due;
   }
 
   using GroupIndex = std::map<std::string, std::set<std::uint64_t>>;
@@ -292,6 +370,10 @@ class MemoryStore final : public internal::ReadModifyWriteStore {
   std::set<std::tuple<Timestamp, std::uint64_t, std::string>> claimable_;  // (at, seq, key)
   GroupIndex unfinished_;  // ordering group -> seqs of PENDING / IN_PROGRESS records
   GroupIndex dead_;        // ordering group -> seqs of DEAD records
+  // CountQueues' view of the dispatcher-driven records.
+  std::set<std::pair<Timestamp, std::uint64_t>> pending_;  // (due_at, seq) of PENDING records
+  std::uint64_t leased_ = 0;                               // IN_PROGRESS records
+  std::uint64_t dead_letters_ = 0;                         // DEAD records that are no tombstone
 };
 
 }  // namespace
