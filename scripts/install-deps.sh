@@ -19,6 +19,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm run the official Standard Webhooks package against the gateway's outgoing
+# signatures (tests/node). Checked by command rather than by package name: a Node.js from another
+# apt source (whose nodejs package bundles npm and conflicts with Debian's npm) serves as well.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""
