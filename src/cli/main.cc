@@ -6,6 +6,7 @@
 #include "hookfence/version.h"
 #include "src/cli/command.h"
 #include "src/cli/demo_command.h"
+#include "src/cli/events_commands.h"
 #include "src/cli/serve_commands.h"
 #include "src/cli/store_commands.h"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   Command command;
   hookfence::cli::AddDemoCommand(app, &command);
   hookfence::cli::AddStoreCommands(app, &command);
+  hookfence::cli::AddEventsCommands(app, &command);
   hookfence::cli::AddServeCommands(app, &command);
   try {
     app.parse(argc, argv);

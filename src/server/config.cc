@@ -16,6 +16,11 @@
 #include <sstream>
 #include <utility>
 
+#include "src/delivery/app_request.h"
+#include "src/delivery/backoff.h"
+#include "src/delivery/circuit_breaker.h"
+#include "src/delivery/ordering_key.h"
+#include "src/delivery/rate_limiter.h"
 #include "src/server/env_substitution.h"
 #include "src/store/store_url.h"
 
@@ -24,7 +29,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kTopKeys[] = {"server", "store", "sources"};
+constexpr std::string_view kTopKeys[] = {"server", "store", "delivery", "sources"};
+constexpr std::string_view kDeliveryKeys[] = {"max_held", "poll_interval", "shutdown_grace"};
 constexpr std::string_view kServerKeys[] = {"listen",       "max_body_bytes", "max_header_bytes",
                                             "admin_token",  "threads",        "read_timeout",
                                             "idle_timeout", "log_level",      "tls"};
@@ -34,9 +40,14 @@ constexpr std::string_view kStoreKeys[] = {
     "key_retention", "dead_retention", "capacity", "max_pending_writes", "max_batch",
     "sweep_interval"};
 constexpr std::string_view kSourceKeys[] = {
-    "name",        "provider",         "secrets",          "tolerance",
-    "destination", "notification_url", "signature_header", "encoding",
-    "prefix",      "id_header"};
+    "name", "provider", "secrets", "tolerance", "destination", "notification_url",
+    "signature_header", "encoding", "prefix", "id_header",
+    // Delivery (docs/delivery.md).
+    "mode", "ordering_key", "max_attempts", "retry_4xx", "backoff_base", "backoff_max",
+    "max_retry_after", "connect_timeout", "response_timeout", "max_in_flight", "max_per_second",
+    "verify_tls", "ca_file", "headers", "signing_secret", "breaker_failures", "breaker_cool_down",
+    "breaker_max_cool_down", "max_response_bytes"};
+constexpr std::string_view kModes[] = {"async", "sync"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 constexpr int kMaxThreads = 1024;
 
@@ -257,6 +268,11 @@ class Loader {
     if (const toml::node* store = root.get("store")) {
       if (const toml::table* table = ExpectTable(*store, "store")) {
         LoadStore(*table);
+      }
+    }
+    if (const toml::node* delivery = root.get("delivery")) {
+      if (const toml::table* table = ExpectTable(*delivery, "delivery")) {
+        LoadDispatcher(*table);
       }
     }
     if (const toml::node* sources = root.get("sources")) {
@@ -617,6 +633,8 @@ class Loader {
       missing("destination");
     }
 
+    LoadSourceDelivery(table, path, source.delivery);
+
     for (const ProviderSpecificKey& specific : kProviderSpecificKeys) {
       const toml::node* node = table.get(specific.key);
       if (node == nullptr) {
@@ -664,6 +682,135 @@ class Loader {
       }
     }
     config_.sources.push_back(std::move(source));
+  }
+
+  void LoadDispatcher(const toml::table& table) {
+    CheckKeys(table, "[delivery]", kDeliveryKeys);
+    DispatcherConfig& delivery = config_.delivery;
+    if (const toml::node* node = table.get("max_held")) {
+      delivery.max_held =
+          static_cast<std::uint64_t>(ReadInteger(*node, "delivery.max_held", 1, 1'000'000)
+                                         .value_or(static_cast<std::int64_t>(delivery.max_held)));
+    }
+    if (const toml::node* node = table.get("poll_interval")) {
+      delivery.poll_interval = ReadDuration(*node, "delivery.poll_interval", Zero::kRefused)
+                                   .value_or(delivery.poll_interval);
+    }
+    if (const toml::node* node = table.get("shutdown_grace")) {
+      delivery.shutdown_grace = ReadDuration(*node, "delivery.shutdown_grace", Zero::kAllowed)
+                                    .value_or(delivery.shutdown_grace);
+    }
+  }
+
+  // The delivery keys of one [[sources]] entry, each checked by the component that uses it.
+  void LoadSourceDelivery(const toml::table& table, const std::string& path,
+                          DeliveryConfig& delivery) {
+    const auto at = [&](std::string_view key) { return table.get(key); };
+    const auto key_path = [&](std::string_view key) { return path + "." + std::string(key); };
+    if (const toml::node* node = at("mode")) {
+      if (std::optional<std::string> mode = ReadString(*node, key_path("mode"))) {
+        if (*mode == "sync") {
+          delivery.mode = SourceMode::kSync;
+        } else if (*mode != "async") {
+          AddError(node->source(), key_path("mode") + ": unknown mode " + Quoted(*mode) +
+                                       "; expected one of " + Join(kModes));
+        }
+      }
+    }
+    if (const toml::node* node = at("ordering_key")) {
+      if (std::optional<std::string> ordering = ReadString(*node, key_path("ordering_key"))) {
+        Status valid = delivery::ValidateOrderingPath(*ordering);
+        if (valid.ok()) {
+          delivery.ordering_key = *ordering;
+        } else {
+          AddError(node->source(), key_path("ordering_key") + ": " + valid.message());
+        }
+      }
+    }
+    const auto integer = [&](std::string_view key, std::int64_t min, std::int64_t max, int& field) {
+      if (const toml::node* node = at(key)) {
+        field = static_cast<int>(ReadInteger(*node, key_path(key), min, max).value_or(field));
+      }
+    };
+    integer("max_attempts", 1, 1000, delivery.max_attempts);
+    integer("max_in_flight", 1, 100'000, delivery.max_in_flight);
+    integer("breaker_failures", 1, 1'000'000, delivery.breaker_failures);
+    const auto boolean = [&](std::string_view key, bool& field) {
+      if (const toml::node* node = at(key)) {
+        field = ReadBool(*node, key_path(key)).value_or(field);
+      }
+    };
+    boolean("retry_4xx", delivery.retry_4xx);
+    boolean("verify_tls", delivery.verify_tls);
+    const auto duration = [&](std::string_view key, Zero zero, Duration& field) {
+      if (const toml::node* node = at(key)) {
+        field = ReadDuration(*node, key_path(key), zero).value_or(field);
+      }
+    };
+    duration("backoff_base", Zero::kRefused, delivery.backoff_base);
+    duration("backoff_max", Zero::kRefused, delivery.backoff_max);
+    duration("max_retry_after", Zero::kAllowed, delivery.max_retry_after);
+    duration("connect_timeout", Zero::kRefused, delivery.connect_timeout);
+    duration("response_timeout", Zero::kRefused, delivery.response_timeout);
+    duration("breaker_cool_down", Zero::kRefused, delivery.breaker_cool_down);
+    duration("breaker_max_cool_down", Zero::kRefused, delivery.breaker_max_cool_down);
+    if (const toml::node* node = at("max_response_bytes")) {
+      delivery.max_response_bytes =
+          ReadSize(*node, key_path("max_response_bytes")).value_or(delivery.max_response_bytes);
+    }
+    if (const toml::node* node = at("max_per_second")) {
+      if (node->is_integer() || node->is_floating_point()) {
+        delivery.max_per_second = node->value<double>().value_or(0);
+        delivery::RateLimiterOptions limiter{.max_per_second = delivery.max_per_second};
+        if (Status valid = delivery::ValidateRateLimiterOptions(limiter); !valid.ok()) {
+          AddError(node->source(), key_path("max_per_second") + ": " + valid.message());
+        }
+      } else {
+        WrongType(*node, key_path("max_per_second"), "a number (0: no limit)");
+      }
+    }
+    if (const toml::node* node = at("ca_file")) {
+      delivery.ca_file = ReadString(*node, key_path("ca_file")).value_or("");
+    }
+    if (const toml::node* node = at("signing_secret")) {
+      delivery.signing_secret = ReadString(*node, key_path("signing_secret")).value_or("");
+    }
+    if (const toml::node* node = at("headers")) {
+      LoadHeaders(*node, key_path("headers"), delivery.headers);
+    }
+    // Checks that need several keys at once, at the [[sources]] entry.
+    delivery::BackoffPolicy backoff{.base = delivery.backoff_base,
+                                    .cap = delivery.backoff_max,
+                                    .max_retry_after = delivery.max_retry_after};
+    if (Status valid = delivery::ValidateBackoffPolicy(backoff); !valid.ok()) {
+      AddError(table.source(), path + " (backoff_base, backoff_max): " + valid.message());
+    }
+    delivery::CircuitBreakerOptions breaker{.failure_threshold = delivery.breaker_failures,
+                                            .cool_down = delivery.breaker_cool_down,
+                                            .max_cool_down = delivery.breaker_max_cool_down};
+    if (Status valid = delivery::ValidateCircuitBreakerOptions(breaker); !valid.ok()) {
+      AddError(table.source(),
+               path + " (breaker_cool_down, breaker_max_cool_down): " + valid.message());
+    }
+    delivery::AppRequestOptions app{.static_headers = delivery.headers,
+                                    .signing_secret = delivery.signing_secret};
+    if (Status valid = delivery::ValidateAppRequestOptions(app); !valid.ok()) {
+      AddError(table.source(), path + " (headers, signing_secret): " + valid.message());
+    }
+  }
+
+  void LoadHeaders(const toml::node& node, const std::string& path, Headers& headers) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      WrongType(node, path, "a table of header names to strings, e.g. { Authorization = \"…\" }");
+      return;
+    }
+    for (auto&& [name, value] : *table) {
+      if (std::optional<std::string> text =
+              ReadString(value, path + "." + std::string(name.str()))) {
+        headers.emplace_back(std::string(name.str()), std::move(*text));
+      }
+    }
   }
 
   void LoadSecrets(const toml::node& node, const std::string& path,

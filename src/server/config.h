@@ -53,16 +53,59 @@ struct StoreConfig {
   Duration sweep_interval = std::chrono::minutes(1);
 };
 
+// How a source's events reach its destination (docs/delivery.md).
+enum class SourceMode {
+  kAsync,  // answer the provider once stored; the dispatcher delivers (at least once)
+  kSync,   // forward inline and answer with the app's response (stored and replayed)
+};
+
+// A source's delivery settings: its destination's client, limits, breaker and retry policy.
+struct DeliveryConfig {
+  SourceMode mode = SourceMode::kAsync;
+  std::string ordering_key;  // a JSON path such as "data.object.id"; empty: unordered
+  int max_attempts = 12;
+  bool retry_4xx = false;
+  Duration backoff_base = std::chrono::minutes(5);
+  Duration backoff_max = std::chrono::hours(16);
+  Duration max_retry_after = std::chrono::hours(16);
+  Duration connect_timeout = std::chrono::seconds(5);
+  Duration response_timeout = std::chrono::seconds(30);
+  int max_in_flight = 64;     // requests to the destination at once
+  double max_per_second = 0;  // 0: no rate limit
+  bool verify_tls = true;
+  std::string ca_file;         // PEM bundle for https destinations; empty: system store
+  Headers headers;             // static headers on every delivery (e.g. Authorization)
+  std::string signing_secret;  // "whsec_…": sign deliveries (Standard Webhooks); empty: no
+  int breaker_failures = 5;    // consecutive failures that open the circuit breaker
+  Duration breaker_cool_down = std::chrono::seconds(30);
+  Duration breaker_max_cool_down = std::chrono::minutes(10);
+  std::uint64_t max_response_bytes = 65536;  // the app's answer kept (sync mode replays it)
+};
+
 struct SourceConfig {
   std::string name;         // [a-z0-9_-]{1,64}; served at POST /webhooks/<name>
   ProviderConfig provider;  // provider, secrets, tolerance and provider-specific keys
-  std::string destination;  // where the delivery issue posts events (http(s) URL)
-  int line = 0;             // where the [[sources]] entry starts, for messages
+  std::string destination;  // where events are delivered (http(s) URL)
+  DeliveryConfig delivery;
+  int line = 0;  // where the [[sources]] entry starts, for messages
+};
+
+// The dispatcher of this gateway ([delivery]).
+struct DispatcherConfig {
+  // Events leased to this gateway's dispatcher at once (waiting or in flight). Past it, new
+  // events are stored Queued and claimed from the store as room frees up.
+  std::uint64_t max_held = 1024;
+  // How often the store is polled for retries that fell due and leases that lapsed.
+  Duration poll_interval = std::chrono::seconds(1);
+  // How long shutdown waits for deliveries in flight before giving up on them (their leases
+  // lapse and another claim redelivers them).
+  Duration shutdown_grace = std::chrono::seconds(10);
 };
 
 struct Config {
   ServerConfig server;
   StoreConfig store;
+  DispatcherConfig delivery;
   std::vector<SourceConfig> sources;
 };
 

@@ -329,7 +329,8 @@ enabled = true
       load.errors,
       ElementsAre(
           IssueIs(7, 2,
-                  "unknown key \"metrics\" in the top level; allowed keys: server, store, sources"),
+                  "unknown key \"metrics\" in the top level; allowed keys: server, store, "
+                  "delivery, sources"),
           IssueIs(2, 1,
                   "unknown key \"lisen\" in [server] (did you mean \"listen\"?); allowed keys: "
                   "listen, max_body_bytes, max_header_bytes, admin_token, threads, read_timeout, "
@@ -342,12 +343,17 @@ enabled = true
 }
 
 TEST(ParseConfigTest, UnknownKeyInSource) {
-  const ConfigLoad load = Parse(std::string(kStripeSource) + "mode = \"sync\"\n");
+  const ConfigLoad load = Parse(std::string(kStripeSource) + "retries = 3\n");
   EXPECT_THAT(load.errors,
-              ElementsAre(IssueIs(7, 1,
-                                  "unknown key \"mode\" in [[sources]]; allowed keys: name, "
-                                  "provider, secrets, tolerance, destination, notification_url, "
-                                  "signature_header, encoding, prefix, id_header")));
+              ElementsAre(IssueIs(
+                  7, 1,
+                  "unknown key \"retries\" in [[sources]]; allowed keys: name, provider, "
+                  "secrets, tolerance, destination, notification_url, signature_header, "
+                  "encoding, prefix, id_header, mode, ordering_key, max_attempts, retry_4xx, "
+                  "backoff_base, backoff_max, max_retry_after, connect_timeout, response_timeout, "
+                  "max_in_flight, max_per_second, verify_tls, ca_file, headers, signing_secret, "
+                  "breaker_failures, breaker_cool_down, breaker_max_cool_down, "
+                  "max_response_bytes")));
 }
 
 TEST(ParseConfigTest, WrongTypesNameTheExpectedType) {
@@ -728,11 +734,14 @@ TEST(ParseConfigTest, DocumentedExampleLoads) {
   ASSERT_NE(begin, std::string::npos);
   const std::size_t end = text.find("```", begin + 8);
   ASSERT_NE(end, std::string::npos);
-  const ConfigLoad load = Parse(text.substr(begin + 8, end - (begin + 8)),
-                                FakeEnv({{"HOOKFENCE_ADMIN_TOKEN", "admin"},
-                                         {"STRIPE_WEBHOOK_SECRET", "whsec_a"},
-                                         {"SQUARE_SIGNATURE_KEY", "sq"},
-                                         {"INTERNAL_HOOK_KEY", "k"}}));
+  const ConfigLoad load =
+      Parse(text.substr(begin + 8, end - (begin + 8)),
+            FakeEnv({{"HOOKFENCE_ADMIN_TOKEN", "admin"},
+                     {"STRIPE_WEBHOOK_SECRET", "whsec_a"},
+                     {"SQUARE_SIGNATURE_KEY", "sq"},
+                     {"INTERNAL_HOOK_KEY", "k"},
+                     {"APP_TOKEN", "t"},
+                     {"HOOKFENCE_SIGNING_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}));
   ASSERT_TRUE(load.config.has_value()) << Describe(load);
   EXPECT_THAT(load.warnings, IsEmpty()) << Describe(load);
   EXPECT_EQ(load.config->server.listen_port, 8443);
@@ -783,6 +792,135 @@ TEST(ToStoreOptionsTest, CopiesTheStoreTable) {
   EXPECT_EQ(options.capacity, 10u);
   EXPECT_EQ(options.max_pending_writes, 20u);
   EXPECT_EQ(options.max_batch, 30u);
+}
+
+}  // namespace
+}  // namespace hookfence::server
+
+namespace hookfence::server {
+namespace {
+
+TEST(DeliveryConfigTest, DefaultsMatchTheDocumentation) {
+  const ConfigLoad load = Parse(kStripeSource);
+  ASSERT_TRUE(load.config.has_value()) << Describe(load);
+  const Config& config = *load.config;
+  EXPECT_EQ(config.delivery.max_held, 1024u);
+  EXPECT_EQ(config.delivery.poll_interval, 1s);
+  EXPECT_EQ(config.delivery.shutdown_grace, 10s);
+  const DeliveryConfig& delivery = config.sources.at(0).delivery;
+  EXPECT_EQ(delivery.mode, SourceMode::kAsync);
+  EXPECT_EQ(delivery.ordering_key, "");
+  EXPECT_EQ(delivery.max_attempts, 12);
+  EXPECT_FALSE(delivery.retry_4xx);
+  EXPECT_EQ(delivery.backoff_base, 5min);
+  EXPECT_EQ(delivery.backoff_max, 16h);
+  EXPECT_EQ(delivery.response_timeout, 30s);
+  EXPECT_EQ(delivery.max_in_flight, 64);
+  EXPECT_EQ(delivery.max_per_second, 0);
+  EXPECT_TRUE(delivery.verify_tls);
+  EXPECT_THAT(delivery.headers, IsEmpty());
+  EXPECT_EQ(delivery.signing_secret, "");
+  EXPECT_EQ(delivery.breaker_failures, 5);
+  EXPECT_EQ(delivery.max_response_bytes, 65536u);
+}
+
+TEST(DeliveryConfigTest, ReadsEveryKey) {
+  const ConfigLoad load = Parse(R"(
+[delivery]
+max_held = 10
+poll_interval = "50ms"
+shutdown_grace = "0s"
+
+[[sources]]
+name = "app"
+provider = "stripe"
+secrets = ["whsec_test"]
+destination = "https://app.example.com/hooks"
+mode = "sync"
+ordering_key = "data.object.id"
+max_attempts = 3
+retry_4xx = true
+backoff_base = "100ms"
+backoff_max = "1s"
+max_retry_after = "2s"
+connect_timeout = "1s"
+response_timeout = "2s"
+max_in_flight = 4
+max_per_second = 0.5
+verify_tls = false
+ca_file = "/etc/ssl/app.pem"
+headers = { Authorization = "Bearer ${TOKEN}", X-Tenant = "acme" }
+signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+breaker_failures = 2
+breaker_cool_down = "1s"
+breaker_max_cool_down = "4s"
+max_response_bytes = "1KiB"
+)",
+                                FakeEnv({{"TOKEN", "t0k"}}));
+  ASSERT_TRUE(load.config.has_value()) << Describe(load);
+  const Config& config = *load.config;
+  EXPECT_EQ(config.delivery.max_held, 10u);
+  EXPECT_EQ(config.delivery.poll_interval, 50ms);
+  EXPECT_EQ(config.delivery.shutdown_grace, 0s);
+  const DeliveryConfig& delivery = config.sources.at(0).delivery;
+  EXPECT_EQ(delivery.mode, SourceMode::kSync);
+  EXPECT_EQ(delivery.ordering_key, "data.object.id");
+  EXPECT_EQ(delivery.max_attempts, 3);
+  EXPECT_TRUE(delivery.retry_4xx);
+  EXPECT_EQ(delivery.backoff_base, 100ms);
+  EXPECT_EQ(delivery.backoff_max, 1s);
+  EXPECT_EQ(delivery.max_retry_after, 2s);
+  EXPECT_EQ(delivery.connect_timeout, 1s);
+  EXPECT_EQ(delivery.response_timeout, 2s);
+  EXPECT_EQ(delivery.max_in_flight, 4);
+  EXPECT_EQ(delivery.max_per_second, 0.5);
+  EXPECT_FALSE(delivery.verify_tls);
+  EXPECT_EQ(delivery.ca_file, "/etc/ssl/app.pem");
+  EXPECT_THAT(delivery.headers,
+              ElementsAre(std::pair<std::string, std::string>("Authorization", "Bearer t0k"),
+                          std::pair<std::string, std::string>("X-Tenant", "acme")));
+  EXPECT_EQ(delivery.signing_secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  EXPECT_EQ(delivery.breaker_failures, 2);
+  EXPECT_EQ(delivery.breaker_cool_down, 1s);
+  EXPECT_EQ(delivery.breaker_max_cool_down, 4s);
+  EXPECT_EQ(delivery.max_response_bytes, 1024u);
+}
+
+TEST(DeliveryConfigTest, RefusesBadDeliverySettings) {
+  struct Case {
+    std::string keys;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {R"(mode = "fire-and-forget")", "sources[0].mode: unknown mode \"fire-and-forget\""},
+      {R"(ordering_key = "$.data.id")", "sources[0].ordering_key: "},
+      {R"(ordering_key = "items[0].id")", "sources[0].ordering_key: "},
+      {"max_attempts = 0", "sources[0].max_attempts: 0 is out of range"},
+      {"max_in_flight = 0", "sources[0].max_in_flight: 0 is out of range"},
+      {R"(backoff_base = "2h"
+backoff_max = "1h")",
+       "sources[0] (backoff_base, backoff_max): "},
+      {R"(breaker_cool_down = "1h"
+breaker_max_cool_down = "1m")",
+       "sources[0] (breaker_cool_down, breaker_max_cool_down): "},
+      {"max_per_second = -1", "sources[0].max_per_second: "},
+      {R"(max_per_second = "fast")", "sources[0].max_per_second: expected a number"},
+      {R"(headers = "Authorization: x")", "sources[0].headers: expected a table"},
+      {R"(headers = { Idempotency-Key = "mine" })", "sources[0] (headers, signing_secret): "},
+      {R"(signing_secret = "not-a-whsec")", "sources[0] (headers, signing_secret): "},
+      {R"(response_timeout = "0s")", "sources[0].response_timeout must be longer than zero"},
+      {"retry_4xx = 1", "sources[0].retry_4xx: expected a boolean"},
+  };
+  for (const Case& c : cases) {
+    const ConfigLoad load = Parse(std::string(kStripeSource) + c.keys + "\n");
+    EXPECT_FALSE(load.config.has_value()) << c.keys;
+    ASSERT_FALSE(load.errors.empty()) << c.keys;
+    EXPECT_THAT(load.errors[0].message, StartsWith(c.expected)) << c.keys << "\n" << Describe(load);
+  }
+  const ConfigLoad dispatcher = Parse(WithSource("[delivery]\nmax_held = 0\npoll = \"1s\"\n"));
+  ASSERT_EQ(dispatcher.errors.size(), 2u) << Describe(dispatcher);
+  EXPECT_THAT(dispatcher.errors[0].message, StartsWith("unknown key \"poll\" in [delivery]"));
+  EXPECT_THAT(dispatcher.errors[1].message, StartsWith("delivery.max_held: 0 is out of range"));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "src/server/dispatcher.h"
 #include "src/server/gateway_core.h"
 #include "src/server/http_session.h"
 
@@ -37,8 +38,8 @@ void RaiseFileLimit() {
 
 namespace {
 
-Result<std::shared_ptr<const Settings>> BuildSettings(const Config& config) {
-  auto sources = SourceTable::Build(config.sources);
+Result<std::shared_ptr<const Settings>> BuildSettings(const Config& config, const Clock* clock) {
+  auto sources = SourceTable::Build(config.sources, clock);
   if (!sources.ok()) return sources.status();
   auto settings = std::make_shared<Settings>();
   settings->sources = std::move(*sources);
@@ -71,6 +72,11 @@ class Gateway::Impl {
     }
     core_ = std::make_shared<GatewayCore>(options_.clock, store, config_, std::move(settings),
                                           options_.log);
+    dispatcher_ = std::make_shared<Dispatcher>(ioc_, core_, config_.delivery, config_.store.lease);
+    core_->set_dispatcher(dispatcher_.get());
+    core_->set_wake([dispatcher = std::weak_ptr<Dispatcher>(dispatcher_)] {
+      if (auto alive = dispatcher.lock()) alive->Wake();
+    });
     limits_.max_body_bytes = config_.server.max_body_bytes;
     limits_.max_header_bytes = config_.server.max_header_bytes;
     limits_.read_timeout = config_.server.read_timeout;
@@ -111,6 +117,7 @@ class Gateway::Impl {
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(accept_strand_, Accept(), asio::detached);
     asio::co_spawn(accept_strand_, SweepPeriodically(), asio::detached);
+    dispatcher_->Start();
     if (options_.handle_signals) WaitForSignals();
     for (int i = 0; i < Threads(); ++i) threads_.emplace_back([this] { ioc_.run(); });
     options_.log->info("hookfence listening on {}:{} ({} I/O threads, store {}, {} sources{})",
@@ -122,7 +129,7 @@ class Gateway::Impl {
   std::uint16_t port() const { return port_; }
 
   Status Reload(const Config& config) {
-    auto settings = BuildSettings(config);
+    auto settings = BuildSettings(config, options_.clock);
     if (!settings.ok()) {
       options_.log->error("reload refused, the running configuration stays: {}",
                           settings.status().message());
@@ -170,6 +177,9 @@ class Gateway::Impl {
       if (!registry_->WaitEmpty(std::chrono::seconds(30))) {
         options_.log->warn("{} connections still open after 30 s; closing", registry_->size());
       }
+      // After the last request: leases of deliveries that have not started go back to the store,
+      // deliveries in flight get shutdown_grace to finish.
+      dispatcher_->Stop();
       ioc_.stop();
       for (auto& t : threads_) t.join();
       threads_.clear();
@@ -267,6 +277,7 @@ class Gateway::Impl {
   std::shared_ptr<asio::ssl::context> tls_;
   std::shared_ptr<SessionRegistry> registry_;
   std::shared_ptr<GatewayCore> core_;
+  std::shared_ptr<Dispatcher> dispatcher_;
   SessionLimits limits_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
@@ -279,7 +290,7 @@ class Gateway::Impl {
 
 Result<std::unique_ptr<Gateway>> Gateway::Create(const Config& config, GatewayOptions options) {
   if (options.clock == nullptr) return InvalidArgumentError("GatewayOptions::clock is null");
-  auto settings = BuildSettings(config);
+  auto settings = BuildSettings(config, options.clock);
   if (!settings.ok()) return settings.status();
   std::unique_ptr<Store> owned;
   Store* store = options.store;

@@ -6,6 +6,7 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,8 @@
 #include "src/server/store_runner.h"
 
 namespace hookfence::server {
+
+class Dispatcher;
 
 // The part of the configuration that SIGHUP may replace.
 struct Settings {
@@ -44,6 +47,26 @@ class GatewayCore {
     settings_ = std::move(settings);
   }
 
+  // Tells the dispatcher that records became due now (a replay, a queued accept), so it claims
+  // them without waiting for its next poll. Safe to call before a dispatcher exists (no-op).
+  void WakeDispatcher() {
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(mu_);
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
+  void set_wake(std::function<void()> wake) {
+    std::lock_guard lock(mu_);
+    wake_ = std::move(wake);
+  }
+
+  // The async-mode dispatcher (the webhook route hands it leased records); set once before the
+  // gateway starts, and it outlives every request.
+  Dispatcher* dispatcher() const { return dispatcher_; }
+  void set_dispatcher(Dispatcher* dispatcher) { dispatcher_ = dispatcher; }
+
  private:
   Clock* clock_;
   StoreRunner store_;
@@ -52,6 +75,8 @@ class GatewayCore {
   const StoreConfig store_config_;
   mutable std::mutex mu_;
   std::shared_ptr<const Settings> settings_;
+  std::function<void()> wake_;
+  Dispatcher* dispatcher_ = nullptr;
 };
 
 }  // namespace hookfence::server

@@ -1,5 +1,7 @@
 // Unauthenticated operational endpoints: /healthz (the process answers), /readyz (the store
 // answers), /metrics (Prometheus text).
+#include "src/server/destination.h"
+#include "src/server/dispatcher.h"
 #include "src/server/routes.h"
 
 namespace hookfence::server {
@@ -10,6 +12,23 @@ namespace {
 // coroutine (GCC 12 and lambdas created in coroutine bodies).
 std::function<Status(Store&)> ProbeCall() {
   return [](Store& store) { return store.Get("hookfence:readyz-probe").status(); };
+}
+
+std::function<Result<QueueCounts>(Store&)> CountCall() {
+  return [](Store& store) { return store.CountQueues(); };
+}
+
+// The dispatcher's and destinations' gauges, read now.
+Metrics::DeliveryGauges ReadDeliveryGauges(GatewayCore& core) {
+  Metrics::DeliveryGauges gauges;
+  if (Dispatcher* dispatcher = core.dispatcher()) gauges.held = dispatcher->held();
+  core.settings()->sources->ForEach([&gauges](const Source& source) {
+    if (!source.destination) return;
+    gauges.breakers.emplace_back(source.config.name,
+                                 static_cast<int>(source.destination->breaker().state()));
+    gauges.in_flight.emplace_back(source.config.name, source.destination->in_flight());
+  });
+  return gauges;
 }
 
 }  // namespace
@@ -34,8 +53,12 @@ boost::asio::awaitable<HttpResponse> HandleHealth(std::shared_ptr<GatewayCore> c
   if (path == "/metrics") {
     HttpResponse response;
     response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
+    Metrics::DeliveryGauges gauges = ReadDeliveryGauges(*core);
+    auto counted = co_await core->store().Run<Result<QueueCounts>>(CountCall());
+    if (counted && counted->ok()) gauges.queues = **counted;
     StoreStats stats = core->store().store().Stats();
-    response.body = core->metrics().Render(stats, core->store().pending() + stats.pending_writes);
+    response.body =
+        core->metrics().Render(stats, core->store().pending() + stats.pending_writes, gauges);
     co_return response;
   }
   co_return ErrorResponse(404, "not_found", "no such endpoint");

@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "src/server/http_client_common.h"
+
 namespace hookfence::server {
 
 namespace asio = boost::asio;
@@ -63,12 +65,8 @@ Status Failed(std::string_view what, const beast::error_code& ec) {
 template <class Stream>
 asio::awaitable<void> Exchange(Stream& stream, std::string method, Url url, Headers headers,
                                std::string body, Duration timeout, Result<HttpResponse>* out) {
-  http::request<http::string_body> request{http::string_to_verb(method), url.target, 11};
-  request.set(http::field::host, url.host);
-  request.set(http::field::user_agent, "hookfence");
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.body() = std::move(body);
-  request.prepare_payload();
+  ClientRequest request =
+      BuildClientRequest(http::string_to_verb(method), url, headers, std::move(body));
   beast::get_lowest_layer(stream).expires_after(timeout);
   auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
   if (write_ec) {
@@ -134,10 +132,7 @@ asio::awaitable<void> RunTls(std::string method, Url url, Headers headers, std::
     *out = connected;
     co_return;
   }
-  // SNI; SSL_set_tlsext_host_name is a macro with a C cast, so call what it expands to.
-  SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-           const_cast<char*>(url.host.c_str()));
-  stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  PrepareTlsClient(stream, url.host);
   beast::get_lowest_layer(stream).expires_after(timeout);
   auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
   if (handshake_ec) {
@@ -164,22 +159,11 @@ Result<HttpResponse> SendRequest(std::string_view method, const Url& url, const 
     ioc.run();
     return result;
   }
-  asio::ssl::context context(asio::ssl::context::tls_client);
-  if (options.verify_tls) {
-    context.set_verify_mode(asio::ssl::verify_peer);
-    beast::error_code ec;
-    if (options.ca_file.empty()) {
-      context.set_default_verify_paths(ec);
-    } else {
-      context.load_verify_file(options.ca_file, ec);
-    }
-    if (ec) return InvalidArgumentError("cannot load trusted certificates: " + ec.message());
-  } else {
-    context.set_verify_mode(asio::ssl::verify_none);
-  }
+  auto context = MakeTlsClientContext(options.verify_tls, options.ca_file);
+  if (!context.ok()) return context.status();
   asio::co_spawn(ioc,
                  RunTls(std::string(method), url, headers, std::string(body), options.timeout,
-                        &context, &result),
+                        context->get(), &result),
                  asio::detached);
   ioc.run();
   return result;

@@ -5,19 +5,6 @@
 
 namespace hookfence::server {
 
-void Metrics::CountRequest(std::string_view source, std::string_view outcome, Duration latency) {
-  {
-    std::lock_guard lock(mu_);
-    ++requests_[{std::string(source), std::string(outcome)}];
-  }
-  const double seconds = static_cast<double>(latency.count()) / 1e6;
-  const auto bucket = std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds);
-  latency_buckets_[static_cast<std::size_t>(bucket - kLatencyBounds.begin())].fetch_add(1);
-  latency_count_.fetch_add(1);
-  latency_sum_micros_.fetch_add(
-      static_cast<std::uint64_t>(std::max<long long>(0, latency.count())));
-}
-
 namespace {
 
 // A Prometheus label value: backslash, double quote and newline escaped.
@@ -42,35 +29,82 @@ std::string Number(double value) {
   return text;
 }
 
+double Seconds(Duration duration) {
+  return static_cast<double>(std::max<Duration::rep>(0, duration.count())) / 1e6;
+}
+
+void Help(std::string* out, std::string_view name, std::string_view type, std::string_view help) {
+  *out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+  *out += "# TYPE " + std::string(name) + " " + std::string(type) + "\n";
+}
+
+void RenderCounters(std::string_view name,
+                    const std::map<std::pair<std::string, std::string>, std::uint64_t>& counters,
+                    std::string* out) {
+  for (const auto& [labels, count] : counters) {
+    *out += std::string(name) + "{source=\"" + LabelValue(labels.first) + "\",outcome=\"" +
+            LabelValue(labels.second) + "\"} " + std::to_string(count) + "\n";
+  }
+}
+
 }  // namespace
 
-std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth) const {
-  std::string out;
-  out += "# HELP hookfence_requests_total Webhook requests answered, by source and outcome.\n";
-  out += "# TYPE hookfence_requests_total counter\n";
+template <std::size_t N>
+void Metrics::Histogram<N>::Observe(const std::array<double, N>& bounds, double value) {
+  const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), value);
+  buckets[static_cast<std::size_t>(bucket - bounds.begin())].fetch_add(1);
+  count.fetch_add(1);
+  double old = sum.load();
+  while (!sum.compare_exchange_weak(old, old + value)) {
+  }
+}
+
+template <std::size_t N>
+void Metrics::Histogram<N>::Render(std::string_view name, const std::array<double, N>& bounds,
+                                   std::string* out) const {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= N; ++i) {
+    cumulative += buckets[i].load();
+    const std::string le = i < N ? Number(bounds[i]) : "+Inf";
+    *out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  *out += std::string(name) + "_sum " + Number(sum.load()) + "\n";
+  *out += std::string(name) + "_count " + std::to_string(count.load()) + "\n";
+}
+
+void Metrics::CountRequest(std::string_view source, std::string_view outcome, Duration latency) {
   {
     std::lock_guard lock(mu_);
-    for (const auto& [labels, count] : requests_) {
-      out += "hookfence_requests_total{source=\"" + LabelValue(labels.first) + "\",outcome=\"" +
-             LabelValue(labels.second) + "\"} " + std::to_string(count) + "\n";
-    }
+    ++requests_[{std::string(source), std::string(outcome)}];
   }
-  out += "# HELP hookfence_request_duration_seconds Time from a request read to its answer.\n";
-  out += "# TYPE hookfence_request_duration_seconds histogram\n";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i <= kLatencyBounds.size(); ++i) {
-    cumulative += latency_buckets_[i].load();
-    const std::string le = i < kLatencyBounds.size() ? Number(kLatencyBounds[i]) : "+Inf";
-    out += "hookfence_request_duration_seconds_bucket{le=\"" + le + "\"} " +
-           std::to_string(cumulative) + "\n";
-  }
-  out += "hookfence_request_duration_seconds_sum " +
-         Number(static_cast<double>(latency_sum_micros_.load()) / 1e6) + "\n";
-  out += "hookfence_request_duration_seconds_count " + std::to_string(latency_count_.load()) + "\n";
+  request_latency_.Observe(kLatencyBounds, Seconds(latency));
+}
 
-  out += "# HELP hookfence_store_batch_size Operations per store group commit.\n";
-  out += "# TYPE hookfence_store_batch_size histogram\n";
-  cumulative = 0;
+void Metrics::CountDelivery(std::string_view source, std::string_view outcome) {
+  std::lock_guard lock(mu_);
+  ++deliveries_[{std::string(source), std::string(outcome)}];
+}
+
+void Metrics::ObserveDelivery(std::uint32_t attempts, Duration latency) {
+  attempts_.Observe(kAttemptBounds, static_cast<double>(attempts));
+  delivery_latency_.Observe(kLatencyBounds, Seconds(latency));
+}
+
+std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth,
+                            const DeliveryGauges& delivery) const {
+  std::string out;
+  Help(&out, "hookfence_requests_total", "counter",
+       "Webhook requests answered, by source and outcome.");
+  {
+    std::lock_guard lock(mu_);
+    RenderCounters("hookfence_requests_total", requests_, &out);
+  }
+  Help(&out, "hookfence_request_duration_seconds", "histogram",
+       "Time from a request read to its answer.");
+  request_latency_.Render("hookfence_request_duration_seconds", kLatencyBounds, &out);
+
+  Help(&out, "hookfence_store_batch_size", "histogram", "Operations per store group commit.");
+  std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < store.batch_sizes.size(); ++i) {
     cumulative += store.batch_sizes[i];
     const auto bound = StoreStats::kBatchSizeBounds[i];
@@ -81,9 +115,48 @@ std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth) 
   out += "hookfence_store_batch_size_sum " + std::to_string(store.batched_operations) + "\n";
   out += "hookfence_store_batch_size_count " + std::to_string(store.batches) + "\n";
 
-  out += "# HELP hookfence_store_queue_depth Store operations waiting to run.\n";
-  out += "# TYPE hookfence_store_queue_depth gauge\n";
+  Help(&out, "hookfence_store_queue_depth", "gauge", "Store operations waiting to run.");
   out += "hookfence_store_queue_depth " + std::to_string(queue_depth) + "\n";
+
+  Help(&out, "hookfence_deliveries_total", "counter",
+       "Delivery attempts and other dispatcher verdicts, by source (destination) and outcome.");
+  {
+    std::lock_guard lock(mu_);
+    RenderCounters("hookfence_deliveries_total", deliveries_, &out);
+  }
+  Help(&out, "hookfence_delivery_attempts", "histogram",
+       "Attempts an event took until it was delivered or went dead.");
+  attempts_.Render("hookfence_delivery_attempts", kAttemptBounds, &out);
+  Help(&out, "hookfence_delivery_duration_seconds", "histogram",
+       "Time of the final attempt's request to the destination.");
+  delivery_latency_.Render("hookfence_delivery_duration_seconds", kLatencyBounds, &out);
+
+  Help(&out, "hookfence_dispatcher_held", "gauge",
+       "Events this gateway holds leases for (waiting or being delivered).");
+  out += "hookfence_dispatcher_held " + std::to_string(delivery.held) + "\n";
+  Help(&out, "hookfence_destination_in_flight", "gauge", "Requests running, by source.");
+  for (const auto& [source, count] : delivery.in_flight) {
+    out += "hookfence_destination_in_flight{source=\"" + LabelValue(source) + "\"} " +
+           std::to_string(count) + "\n";
+  }
+  Help(&out, "hookfence_breaker_state", "gauge",
+       "Circuit breaker per source's destination: 0 closed, 1 open, 2 half open.");
+  for (const auto& [source, state] : delivery.breakers) {
+    out += "hookfence_breaker_state{source=\"" + LabelValue(source) + "\"} " +
+           std::to_string(state) + "\n";
+  }
+  if (delivery.queues) {
+    Help(&out, "hookfence_due_events", "gauge",
+         "Events waiting in the store for a dispatcher: due now, or scheduled for a retry.");
+    out += "hookfence_due_events{when=\"now\"} " + std::to_string(delivery.queues->due) + "\n";
+    out +=
+        "hookfence_due_events{when=\"later\"} " + std::to_string(delivery.queues->scheduled) + "\n";
+    Help(&out, "hookfence_leased_events", "gauge",
+         "Events held by some dispatcher (any gateway sharing the store).");
+    out += "hookfence_leased_events " + std::to_string(delivery.queues->leased) + "\n";
+    Help(&out, "hookfence_dead_letters", "gauge", "DEAD events kept for replay.");
+    out += "hookfence_dead_letters " + std::to_string(delivery.queues->dead) + "\n";
+  }
   return out;
 }
 

@@ -4,7 +4,10 @@
 
 #include "hookfence/fingerprint.h"
 #include "hookfence/keys.h"
+#include "src/delivery/ordering_key.h"
+#include "src/server/dispatcher.h"
 #include "src/server/routes.h"
+#include "src/server/sync_forward.h"
 
 namespace hookfence::server {
 namespace {
@@ -104,12 +107,57 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
   auto key = MakeKey(source_name, id.id);
   if (!key.ok()) co_return Refuse(outcome, 400, "invalid_event_id", key.status().message());
 
+  const DeliveryConfig& delivery = source->config.delivery;
+  std::string ordering_key;
+  if (!delivery.ordering_key.empty()) {
+    auto extracted = delivery::ExtractOrderingKey(request.body, delivery.ordering_key);
+    if (!extracted.ok()) {
+      co_return Refuse(
+          outcome, 400, "malformed_body",
+          "ordering key " + delivery.ordering_key + ": " + extracted.status().message());
+    }
+    ordering_key = std::move(*extracted);
+  }
+  Payload payload;
+  payload.headers = ForwardedHeaders(request.headers);
+  payload.body = std::move(request.body);
+  if (delivery.mode == SourceMode::kSync) {
+    co_return co_await ForwardSync(core, settings, source_name, std::move(*key), std::move(payload),
+                                   outcome);
+  }
+
+  // While the dispatcher has room, ask for the record leased to this gateway and hand it over in
+  // memory; otherwise it waits in the store (Queued) for a ClaimDue.
+  Dispatcher* dispatcher = core->dispatcher();
+  const bool reserved = dispatcher != nullptr && dispatcher->TryReserve();
   AcceptRequest accept;
-  accept.key = std::move(*key);
-  accept.fingerprint = Fingerprint(request.body);
-  accept.payload.headers = ForwardedHeaders(request.headers);
-  accept.payload.body = std::move(request.body);
+  accept.key = *key;
+  accept.fingerprint = Fingerprint(payload.body);
+  accept.ordering_key = ordering_key;
+  if (reserved) {
+    accept.lease = dispatcher->lease();
+    accept.payload = payload;  // the dispatcher keeps the original
+  } else {
+    accept.payload = std::move(payload);
+  }
   auto stored = co_await core->store().Run<Result<AcceptOutcome>>(AcceptCall(std::move(accept)));
+  const bool handed =
+      reserved && stored && stored->ok() && (*stored)->kind == AcceptOutcome::Kind::kInserted;
+  if (handed) {
+    DeliveryJob job;
+    job.key = std::move(*key);
+    job.fence = (*stored)->fence;
+    job.lease_until = (*stored)->lease_until.value_or(core->clock().Now());
+    job.ordering_key = std::move(ordering_key);
+    job.payload = std::move(payload);
+    dispatcher->Hand(std::move(job));
+  } else if (reserved) {
+    dispatcher->Unreserve();
+  }
+  if (dispatcher != nullptr && stored && stored->ok() &&
+      (*stored)->kind == AcceptOutcome::Kind::kQueued) {
+    dispatcher->NoteBacklog();
+  }
   if (!stored) {
     co_return WithRetryAfter(
         Refuse(outcome, 429, "overloaded", "the store's write queue is full; retry later"),
@@ -129,9 +177,11 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
   }
   switch (result->kind) {
     case AcceptOutcome::Kind::kInserted:
-    case AcceptOutcome::Kind::kQueued:
       *outcome = "accepted";
       co_return StatusResponse(200, "accepted", "stored durably");
+    case AcceptOutcome::Kind::kQueued:
+      *outcome = "queued";
+      co_return StatusResponse(200, "queued", "stored durably; delivery waits its turn");
     case AcceptOutcome::Kind::kDuplicate:
       *outcome = "duplicate";
       co_return StatusResponse(200, "duplicate", "already received; not stored again");

@@ -10,6 +10,7 @@
 
 #include "hookfence/fingerprint.h"
 #include "hookfence/keys.h"
+#include "testing/test_sink.h"
 #include "tests/integration/gateway_fixture.h"
 
 namespace hookfence::testing {
@@ -79,6 +80,14 @@ TEST_F(AcceptanceTest, SixtyFourConcurrentDeliveriesOfOneEventAcceptOnce) {
 }
 
 TEST_F(AcceptanceTest, ConcurrentRequestsShareGroupCommits) {
+  // An app that holds every delivery: the dispatcher writes nothing while the test counts.
+  TestSink app;
+  ASSERT_TRUE(app.Start().ok());
+  app.Stall();
+  server::Config config = DefaultConfig();
+  config.sources[0].destination = app.Url("/hooks");
+  gateway_.reset();
+  StartGateway(config);
   // Hold the store until 32 requests wait on it, then let them all through at once.
   const StoreStats before = store_->Stats();
   faults_->Stall();
@@ -407,14 +416,20 @@ TEST_F(LimitsTest, RetentionIsSweptPeriodically) {
   server::Config config = DefaultConfig();
   config.store.sweep_interval = 20ms;
   config.store.retention = 1h;
+  TestSink app;
+  ASSERT_TRUE(app.Start().ok());
+  config.sources[0].destination = app.Url("/hooks");
   StartGateway(config);
   ASSERT_EQ(PostSigned(config_.sources[0], R"({"id":"r1"})", "r1").status, 200);
-  auto claims = store_->ClaimDue(1, 1min);
-  ASSERT_EQ(claims->size(), 1u);
-  ASSERT_TRUE(store_->Complete("hooks:r1", (*claims)[0].record.fence, {}, std::nullopt).ok());
+  // The gateway delivers it; the record is COMPLETED once the app answered.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (store_->Get("hooks:r1")->state != State::kCompleted &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(store_->Get("hooks:r1")->state, State::kCompleted);
   clock_.Advance(1h);
   // No Sweep call from the test: the gateway's own sweeper must turn it into a tombstone.
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!store_->Get("hooks:r1")->tombstone && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }

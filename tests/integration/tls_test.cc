@@ -2,7 +2,7 @@
 #include <cstdlib>
 
 #include "tests/integration/gateway_fixture.h"
-#include "tests/integration/serve_process.h"
+#include "tests/integration/self_signed_cert.h"
 
 namespace hookfence::testing {
 namespace {
@@ -10,15 +10,10 @@ namespace {
 class TlsTest : public GatewayFixture {};
 
 TEST_F(TlsTest, ServesWebhooksOverTls) {
-  const std::string cert = dir_.File("cert.pem");
-  const std::string key = dir_.File("key.pem");
-  std::string output;
-  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"},
-                       &output),
-            0)
-      << output;
+  auto made = MakeSelfSignedCert(dir_);
+  ASSERT_TRUE(made.ok()) << made.status();
+  const std::string cert = made->cert_file;
+  const std::string key = made->key_file;
   server::Config config = DefaultConfig();
   config.server.tls.cert_file = cert;
   config.server.tls.key_file = key;
