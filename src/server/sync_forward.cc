@@ -5,11 +5,10 @@
 #include "hookfence/fingerprint.h"
 #include "src/delivery/retry_policy.h"
 #include "src/server/destination.h"
+#include "src/server/webhook_answers.h"
 
 namespace hookfence::server {
 namespace {
-
-constexpr int kRetryAfterSeconds = 1;
 
 // Store calls are built outside the coroutine: GCC 12 mis-handles lambda captures created in a
 // coroutine body.
@@ -48,23 +47,6 @@ Response StoredFrom(const DestinationAnswer& answer) {
   }
   stored.body = answer.body;
   return stored;
-}
-
-HttpResponse Refuse(std::string* outcome, int status, std::string_view code,
-                    std::string_view message) {
-  *outcome = code;
-  return ErrorResponse(status, code, message);
-}
-
-HttpResponse StoreTrouble(std::string* outcome, const Status& status) {
-  if (status.code() == StatusCode::kResourceExhausted) {
-    return WithRetryAfter(
-        Refuse(outcome, 429, "overloaded", "the store's write queue is full; retry later"),
-        kRetryAfterSeconds);
-  }
-  return WithRetryAfter(
-      Refuse(outcome, 503, "store_unavailable", "the store did not answer; retry later"),
-      kRetryAfterSeconds);
 }
 
 }  // namespace
@@ -114,12 +96,9 @@ boost::asio::awaitable<HttpResponse> ForwardSync(std::shared_ptr<GatewayCore> co
       *outcome = "duplicate";
       co_return StatusResponse(200, "duplicate", "already received; not forwarded again");
     case BeginOutcome::Kind::kMismatch:
-      co_return Refuse(outcome, 409, "fingerprint_mismatch",
-                       "this event id was received before with a different body");
+      co_return FingerprintMismatch(outcome);
     case BeginOutcome::Kind::kFull:
-      co_return WithRetryAfter(
-          Refuse(outcome, 503, "store_full", "the store is at capacity; retry later"),
-          kRetryAfterSeconds);
+      co_return StoreFull(outcome);
   }
 
   // Hookfence-Attempt: every takeover of a sync record raises its fence by one, so the fence

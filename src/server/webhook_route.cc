@@ -8,11 +8,10 @@
 #include "src/server/dispatcher.h"
 #include "src/server/routes.h"
 #include "src/server/sync_forward.h"
+#include "src/server/webhook_answers.h"
 
 namespace hookfence::server {
 namespace {
-
-constexpr int kRetryAfterSeconds = 1;
 
 // The request headers kept with the event and forwarded to the app: the content type and the
 // provider's event/topic/delivery headers — never its signature.
@@ -49,12 +48,6 @@ std::function<Result<AcceptOutcome>(Store&)> AcceptCall(AcceptRequest request) {
   return [request = std::move(request)](Store& store) mutable {
     return store.Accept(std::move(request));
   };
-}
-
-HttpResponse Refuse(std::string* outcome, int status, std::string_view code,
-                    std::string_view message) {
-  *outcome = code;
-  return ErrorResponse(status, code, message);
 }
 
 }  // namespace
@@ -158,22 +151,13 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
       (*stored)->kind == AcceptOutcome::Kind::kQueued) {
     dispatcher->NoteBacklog();
   }
-  if (!stored) {
-    co_return WithRetryAfter(
-        Refuse(outcome, 429, "overloaded", "the store's write queue is full; retry later"),
-        kRetryAfterSeconds);
-  }
+  if (!stored) co_return StoreTrouble(outcome, ResourceExhaustedError("store queue full"));
   const Result<AcceptOutcome>& result = *stored;
   if (!result.ok()) {
-    if (result.status().code() == StatusCode::kResourceExhausted) {
-      co_return WithRetryAfter(
-          Refuse(outcome, 429, "overloaded", "the store's write queue is full; retry later"),
-          kRetryAfterSeconds);
+    if (result.status().code() != StatusCode::kResourceExhausted) {
+      core->log().warn("store error for {}:{}: {}", source_name, id.id, result.status().ToString());
     }
-    core->log().warn("store error for {}:{}: {}", source_name, id.id, result.status().ToString());
-    co_return WithRetryAfter(Refuse(outcome, 503, "store_unavailable",
-                                    "the event could not be stored durably; retry later"),
-                             kRetryAfterSeconds);
+    co_return StoreTrouble(outcome, result.status());
   }
   switch (result->kind) {
     case AcceptOutcome::Kind::kInserted:
@@ -186,12 +170,9 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
       *outcome = "duplicate";
       co_return StatusResponse(200, "duplicate", "already received; not stored again");
     case AcceptOutcome::Kind::kMismatch:
-      co_return Refuse(outcome, 409, "fingerprint_mismatch",
-                       "this event id was received before with a different body");
+      co_return FingerprintMismatch(outcome);
     case AcceptOutcome::Kind::kFull:
-      co_return WithRetryAfter(
-          Refuse(outcome, 503, "store_full", "the store is at capacity; retry later"),
-          kRetryAfterSeconds);
+      co_return StoreFull(outcome);
   }
   co_return Refuse(outcome, 500, "internal", "unhandled store outcome");
 }
