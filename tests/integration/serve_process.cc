@@ -32,6 +32,10 @@ pid_t Spawn(const std::vector<std::string>& argv, int out_fd) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
+  // Nothing else of the test process goes to the child: sockets are not opened close-on-exec, and
+  // an inherited listener (a TestSink's) would keep that port taken and accepting after the test
+  // closed it.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -56,7 +60,9 @@ ServeProcess::~ServeProcess() {
 }
 
 bool ServeProcess::Start() {
+  // A restart binds a new port (listen port 0): read it from this run's log only.
   log_offset_ = ReadFile(log_path_).size();
+  port_ = 0;
   int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return false;
   pid_ = Spawn({HOOKFENCE_BINARY, "serve", "--config", config_path_}, fd);
