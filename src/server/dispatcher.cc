@@ -404,8 +404,10 @@ asio::awaitable<void> Dispatcher::Poll(std::shared_ptr<Dispatcher> self) {
     const std::size_t limit =
         static_cast<std::size_t>(std::min<std::uint64_t>(config_.max_held - held, kMaxClaimBatch));
     held_.fetch_add(limit);  // reserved for what the claim brings
+    claiming_.fetch_add(limit);
     auto claimed =
         co_await core_->store().Run<Result<std::vector<Claim>>>(ClaimCall(limit, lease_));
+    claiming_.fetch_sub(limit);
     if (!claimed || !claimed->ok()) {
       Unhold(limit);
       if (claimed)

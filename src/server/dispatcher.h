@@ -65,7 +65,13 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // The store may hold due records this dispatcher had no room for: claim them as room frees.
   void NoteBacklog() { backlog_.store(true); }
 
-  std::uint64_t held() const { return held_.load(); }
+  // Events held (waiting or being delivered), not counting room the poller has reserved for a
+  // claim in progress.
+  std::uint64_t held() const {
+    const std::uint64_t reserved = claiming_.load();
+    const std::uint64_t held = held_.load();
+    return held > reserved ? held - reserved : 0;
+  }
   Duration lease() const { return lease_; }
 
  private:
@@ -86,7 +92,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   const Duration lease_;
   boost::asio::strand<boost::asio::io_context::executor_type> poll_strand_;
   boost::asio::steady_timer poll_timer_;
-  std::atomic<std::uint64_t> held_{0};
+  std::atomic<std::uint64_t> held_{0};      // events held plus room reserved
+  std::atomic<std::uint64_t> claiming_{0};  // room the poller reserved for a ClaimDue
   std::atomic<bool> stopping_{false};
   std::atomic<bool> backlog_{true};  // after a restart the store may hold anything
   std::atomic<bool> wake_pending_{false};
