@@ -3,21 +3,14 @@
 // and the circuit breaker run on the fixture's SimulatedClock; the dispatcher's poller and the
 // HTTP exchanges run on real threads, which the tests wait for by polling a condition with a
 // deadline (never by sleeping).
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <optional>
 #include <sstream>
@@ -25,11 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "src/core/json_quote.h"
+#include "testing/standard_webhooks_node.h"
 #include "testing/test_sink.h"
 #include "tests/integration/gateway_fixture.h"
-
-extern char** environ;
 
 namespace hookfence::testing {
 namespace {
@@ -535,69 +526,21 @@ TEST_F(DispatcherTest, BreakerOpensAndProbes) {
   EXPECT_EQ(sink_.Requests()[3].answer_status, 200);
 }
 
-// {"secret": ..., "requests": [{"headers": {...}, "body": ...}]}, the verifier script's input,
-// with header names in lower case as a Node.js app sees them.
-std::string DeliveriesJson(std::string_view secret, const std::vector<ReceivedRequest>& requests) {
-  using internal::JsonQuote;
-  std::string json = "{\"secret\":" + JsonQuote(secret) + ",\"requests\":[";
-  for (std::size_t r = 0; r < requests.size(); ++r) {
-    json += r == 0 ? "{\"headers\":{" : ",{\"headers\":{";
-    const Headers& headers = requests[r].headers;
-    for (std::size_t i = 0; i < headers.size(); ++i) {
-      std::string name = headers[i].first;
+// `requests` as the verifier script's input, with header names in lower case as a Node.js app
+// sees them.
+std::vector<SignedRequest> AsNodeAppSees(const std::vector<ReceivedRequest>& requests) {
+  std::vector<SignedRequest> signed_requests;
+  for (const ReceivedRequest& request : requests) {
+    SignedRequest& signed_request = signed_requests.emplace_back();
+    for (const auto& [header_name, value] : request.headers) {
+      std::string name = header_name;
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      json += (i == 0 ? "" : ",") + JsonQuote(name) + ":" + JsonQuote(headers[i].second);
+      signed_request.headers.emplace_back(std::move(name), value);
     }
-    json += "},\"body\":" + JsonQuote(requests[r].body) + "}";
+    signed_request.body = request.body;
   }
-  return json + "]}";
-}
-
-struct NodeRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs tests/node/verify_standard_webhooks.mjs on `json` (see
-// src/delivery/app_request_node_test.cc).
-NodeRun VerifyWithOfficialPackage(const ScratchDir& dir, const std::string& json) {
-  NodeRun run;
-  const std::string node_dir = HOOKFENCE_NODE_DIR;
-  if (!std::filesystem::exists(node_dir + "/node_modules/standardwebhooks/package.json")) {
-    ADD_FAILURE() << node_dir << "/node_modules has no standardwebhooks package: run "
-                  << "`npm ci --prefix tests/node` (scripts/test.sh does)";
-    return run;
-  }
-  const std::string input = dir.File("deliveries.json");
-  const std::string output = dir.File("node-output.txt");
-  std::ofstream(input, std::ios::binary) << json;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::string node = "node";
-  std::string script = node_dir + "/verify_standard_webhooks.mjs";
-  std::vector<char*> argv = {node.data(), script.data(), const_cast<char*>(input.c_str()), nullptr};
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, "node", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot run node (" << std::strerror(spawned)
-                  << "): install Node.js with scripts/install-deps.sh";
-    return run;
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-    ADD_FAILURE() << "node did not exit normally";
-    return run;
-  }
-  run.exit_code = WEXITSTATUS(status);
-  std::stringstream text;
-  text << std::ifstream(output, std::ios::binary).rdbuf();
-  run.output = text.str();
-  return run;
+  return signed_requests;
 }
 
 // docs/delivery.md "The headers your app receives" and "Verifying the gateway's signature": the
@@ -641,14 +584,16 @@ TEST_F(DispatcherTest, AppVerifiesTheGatewaysStandardWebhooksSignature) {
   EXPECT_FALSE(request.Header("X-Signature").has_value()) << "the provider's signature leaked";
   EXPECT_TRUE(Contains(HeaderOf(request, "webhook-signature"), "v1,"));
 
-  NodeRun run = VerifyWithOfficialPackage(dir_, DeliveriesJson(kSigningSecret, {request}));
+  NodeRun run = VerifyWithStandardWebhooksPackage(HOOKFENCE_NODE_DIR, kSigningSecret,
+                                                  AsNodeAppSees({request}), dir_);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(Contains(run.output, "1 of 1 verified")) << run.output;
 
   // The same check refuses the delivery once one byte of its body changed.
   ReceivedRequest tampered = request;
   tampered.body[tampered.body.find("true")] = 'T';
-  run = VerifyWithOfficialPackage(dir_, DeliveriesJson(kSigningSecret, {request, tampered}));
+  run = VerifyWithStandardWebhooksPackage(HOOKFENCE_NODE_DIR, kSigningSecret,
+                                          AsNodeAppSees({request, tampered}), dir_);
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_TRUE(Contains(run.output, "requests[1]")) << run.output;
   EXPECT_FALSE(Contains(run.output, "requests[0]")) << run.output;
