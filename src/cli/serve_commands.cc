@@ -20,10 +20,15 @@ namespace {
 using server::Config;
 using server::ConfigLoad;
 
-// Loads the file and prints its warnings to stderr; errors become the returned Status.
-Result<Config> Load(const std::string& path) {
+enum class Warnings { kPrint, kQuiet };
+
+// Loads the file and prints its warnings to stderr (serve and check-config: they are about the
+// gateway; send only borrows a source's secret); errors become the returned Status.
+Result<Config> Load(const std::string& path, Warnings warnings = Warnings::kPrint) {
   ConfigLoad load = server::LoadConfigFile(path, server::ProcessEnv());
-  if (!load.warnings.empty()) std::cerr << server::FormatIssues(path, load.warnings, "warning");
+  if (warnings == Warnings::kPrint && !load.warnings.empty()) {
+    std::cerr << server::FormatIssues(path, load.warnings, "warning");
+  }
   if (!load.config) {
     return InvalidArgumentError("invalid configuration\n" +
                                 server::FormatIssues(path, load.errors, "error"));
@@ -86,7 +91,7 @@ struct SendOptions {
 };
 
 Status Send(const SendOptions& options, std::ostream& out) {
-  HF_ASSIGN_OR_RETURN(Config config, Load(options.config_path));
+  HF_ASSIGN_OR_RETURN(Config config, Load(options.config_path, Warnings::kQuiet));
   const server::SourceConfig* source = nullptr;
   for (const auto& candidate : config.sources) {
     if (candidate.name == options.source) source = &candidate;
