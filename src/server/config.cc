@@ -397,6 +397,16 @@ class Loader {
     return *duration;
   }
 
+  // Reads `key` of `table` into `field` when present (kept as is when absent or invalid); `prefix`
+  // names the table in messages ("store", "sources[0]").
+  void ReadDurationKey(const toml::table& table, std::string_view prefix, std::string_view key,
+                       Zero zero, Duration& field) {
+    if (const toml::node* node = table.get(key)) {
+      field =
+          ReadDuration(*node, std::string(prefix) + "." + std::string(key), zero).value_or(field);
+    }
+  }
+
   // A positive byte count: an integer or a size string such as "1MiB".
   std::optional<std::uint64_t> ReadSize(const toml::node& node, std::string_view path) {
     std::uint64_t bytes = 0;
@@ -523,9 +533,7 @@ class Loader {
       }
     }
     const auto duration = [&](std::string_view key, Zero zero, Duration& field) {
-      if (const toml::node* node = table.get(key)) {
-        field = ReadDuration(*node, "store." + std::string(key), zero).value_or(field);
-      }
+      ReadDurationKey(table, "store", key, zero, field);
     };
     duration("lease", Zero::kRefused, store.lease);
     duration("max_clock_skew", Zero::kAllowed, store.max_clock_skew);
@@ -692,14 +700,8 @@ class Loader {
           static_cast<std::uint64_t>(ReadInteger(*node, "delivery.max_held", 1, 1'000'000)
                                          .value_or(static_cast<std::int64_t>(delivery.max_held)));
     }
-    if (const toml::node* node = table.get("poll_interval")) {
-      delivery.poll_interval = ReadDuration(*node, "delivery.poll_interval", Zero::kRefused)
-                                   .value_or(delivery.poll_interval);
-    }
-    if (const toml::node* node = table.get("shutdown_grace")) {
-      delivery.shutdown_grace = ReadDuration(*node, "delivery.shutdown_grace", Zero::kAllowed)
-                                    .value_or(delivery.shutdown_grace);
-    }
+    ReadDurationKey(table, "delivery", "poll_interval", Zero::kRefused, delivery.poll_interval);
+    ReadDurationKey(table, "delivery", "shutdown_grace", Zero::kAllowed, delivery.shutdown_grace);
   }
 
   // The delivery keys of one [[sources]] entry, each checked by the component that uses it.
@@ -743,9 +745,7 @@ class Loader {
     boolean("retry_4xx", delivery.retry_4xx);
     boolean("verify_tls", delivery.verify_tls);
     const auto duration = [&](std::string_view key, Zero zero, Duration& field) {
-      if (const toml::node* node = at(key)) {
-        field = ReadDuration(*node, key_path(key), zero).value_or(field);
-      }
+      ReadDurationKey(table, path, key, zero, field);
     };
     duration("backoff_base", Zero::kRefused, delivery.backoff_base);
     duration("backoff_max", Zero::kRefused, delivery.backoff_max);

@@ -10,6 +10,7 @@
 #include "src/delivery/backoff.h"
 #include "src/server/destination.h"
 #include "src/server/http_types.h"
+#include "src/server/owner_calls.h"
 
 namespace hookfence::server {
 
@@ -30,14 +31,6 @@ constexpr int kStoreWriteTries = 5;
 // coroutine body.
 std::function<Result<std::vector<Claim>>(Store&)> ClaimCall(std::size_t limit, Duration lease) {
   return [limit, lease](Store& store) { return store.ClaimDue(limit, lease); };
-}
-std::function<Status(Store&)> CompleteCall(std::string key, std::uint64_t fence, Attempt attempt) {
-  return [key = std::move(key), fence, attempt = std::move(attempt)](Store& store) {
-    return store.Complete(key, fence, attempt, std::nullopt);
-  };
-}
-std::function<Status(Store&)> FailCall(FailRequest request) {
-  return [request = std::move(request)](Store& store) { return store.Fail(request); };
 }
 std::function<Status(Store&)> ReleaseCall(std::string key, std::uint64_t fence) {
   return [key = std::move(key), fence](Store& store) { return store.Release(key, fence); };
@@ -292,7 +285,8 @@ asio::awaitable<void> Dispatcher::Delivery::Run(std::shared_ptr<Dispatcher> self
   std::string_view verdict;
   if (decision.kind == delivery::RetryDecision::Kind::kDelivered) {
     verdict = "delivered";
-    written = co_await Write(self, CompleteCall(job.key, job.fence, std::move(attempt)));
+    written =
+        co_await Write(self, CompleteCall(job.key, job.fence, std::move(attempt), std::nullopt));
   } else {
     verdict = decision.kind == delivery::RetryDecision::Kind::kDead ? "dead" : "retry";
     FailRequest request;

@@ -5,6 +5,7 @@
 #include "hookfence/fingerprint.h"
 #include "src/delivery/retry_policy.h"
 #include "src/server/destination.h"
+#include "src/server/owner_calls.h"
 #include "src/server/webhook_answers.h"
 
 namespace hookfence::server {
@@ -17,17 +18,6 @@ std::function<Result<BeginOutcome>(Store&)> BeginCall(BeginRequest request) {
     return store.Begin(std::move(request));
   };
 }
-std::function<Status(Store&)> CompleteCall(std::string key, std::uint64_t fence, Attempt attempt,
-                                           Response response) {
-  return [key = std::move(key), fence, attempt = std::move(attempt),
-          response = std::move(response)](Store& store) {
-    return store.Complete(key, fence, attempt, response);
-  };
-}
-std::function<Status(Store&)> FailCall(FailRequest request) {
-  return [request = std::move(request)](Store& store) { return store.Fail(request); };
-}
-
 // The app's answer as the provider sees it, first time and replayed alike.
 HttpResponse FromStored(const Response& stored, bool replayed) {
   HttpResponse response;
