@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian (bookworm) package hookfence's build, tests and benchmarks need.
+# Installs every Debian (bookworm) package hookfence's build, tests and benchmarks need, the
+# database servers the shared-store tests start on loopback included (never as system services).
 # Idempotent: packages already present are skipped, and apt is not touched when nothing is missing.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ packages=(
   libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libtomlplusplus-dev
+  libpq-dev libhiredis-dev libmariadb-dev
+  postgresql redis-server mariadb-server mariadb-client
 )
 
 missing=()

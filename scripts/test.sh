@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs dependencies, then builds and runs every test: the debug build (library, CLI, tests,
-# installed-package check), then the library and its tests under ASan+UBSan and under TSan.
+# Installs dependencies, starts the test database servers, then builds and runs every test: the
+# debug build (library, CLI, tests, installed-package check), then the library and its tests under
+# ASan+UBSan and under TSan.
 # Usage: scripts/test.sh [preset...]   (default: debug asan tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,13 @@ else
     exit 1
   fi
 fi
+
+# Throw-away PostgreSQL, Redis and MariaDB servers on 127.0.0.1 for the shared-store tests (which
+# fail rather than skip when these are missing), stopped however this script ends.
+source scripts/test-servers.sh
+servers_dir=$(mktemp -d /tmp/hookfence-test-servers.XXXXXX)
+trap 'stop_test_servers; rm -rf "${servers_dir}"' EXIT
+start_test_servers "${servers_dir}"
 
 presets=("$@")
 [ ${#presets[@]} -eq 0 ] && presets=(debug asan tsan)

@@ -17,11 +17,17 @@
 #include "hookfence/fingerprint.h"
 #include "testing/scratch_dir.h"
 #include "testing/simulated_clock.h"
+#include "testing/test_servers.h"
 
 namespace hookfence::testing {
 
 // Test programs that link the testing library without a store backend instantiate nothing.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformanceTest);
+
+void StoreConformanceTest::SetUp() {
+  if (GetParam().server.empty()) return;
+  HOOKFENCE_TEST_SERVER_URL(url, GetParam().server);
+}
 
 namespace {
 
@@ -36,7 +42,10 @@ class Harness {
                    const std::function<void(StoreOptions&)>& configure = {}) {
     options_.clock = &clock_;
     if (configure) configure(options_);
-    auto opened = factory.open(options_, scratch_.path());
+    const std::string where =
+        factory.server.empty() ? scratch_.path() : TestServerUrl(factory.server).value_or("");
+    auto opened = factory.open(options_, where);
+    if (!opened.ok()) std::cerr << factory.name << ": " << opened.status() << "\n";
     HF_CHECK(opened.ok());
     store_ = std::move(*opened);
   }

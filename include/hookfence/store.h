@@ -53,6 +53,10 @@ struct StoreOptions {
   std::size_t max_pending_writes = 0;
   // Batched backends: most operations in one transaction (one group commit).
   std::size_t max_batch = 512;
+  // Backends whose durability depends on the server's settings (Redis: `appendonly yes` and
+  // `appendfsync always`) refuse to open without them (kFailedPrecondition naming the fix) unless
+  // this is true; acknowledged events may then be lost when that server crashes.
+  bool allow_volatile = false;
   // Test seam for batched backends: called by the writer just before it commits a batch of
   // `batch_size` operations; a non-ok Status makes the commit fail (every call in it fails).
   std::function<Status(std::size_t batch_size)> before_commit_for_testing;

@@ -935,6 +935,7 @@ StoreOptions ToStoreOptions(const StoreConfig& store) {
   options.dead_retention = store.dead_retention;
   options.capacity = store.capacity;
   options.max_pending_writes = static_cast<std::size_t>(store.max_pending_writes);
+  options.allow_volatile = store.volatile_ok;
   options.max_batch = static_cast<std::size_t>(store.max_batch);
   return options;
 }

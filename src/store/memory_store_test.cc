@@ -10,7 +10,7 @@ testing::StoreFactory MemoryFactory() {
           [](const StoreOptions& options, const std::string&) -> Result<std::unique_ptr<Store>> {
             return NewMemoryStore(options);
           },
-          /*batched=*/false};
+          /*batched=*/false, /*server=*/""};
 }
 
 HOOKFENCE_STORE_CONFORMANCE(Memory, MemoryFactory());

@@ -12,5 +12,7 @@ struct Migration {
 };
 
 extern const std::vector<Migration> kSqliteMigrations;
+extern const std::vector<Migration> kPostgresMigrations;
+extern const std::vector<Migration> kMysqlMigrations;
 
 }  // namespace hookfence::store::internal

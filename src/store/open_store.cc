@@ -1,5 +1,8 @@
 #include "hookfence/store.h"
 #include "src/store/memory_store.h"
+#include "src/store/mysql_store.h"
+#include "src/store/postgres_store.h"
+#include "src/store/redis_store.h"
 #include "src/store/sqlite_store.h"
 #include "src/store/store_url.h"
 #include "src/store/transitions.h"
@@ -14,6 +17,12 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions opti
       return store::NewMemoryStore(std::move(options));
     case store::Backend::kSqlite:
       return store::OpenSqliteStore(parsed.path, std::move(options));
+    case store::Backend::kPostgres:
+      return store::OpenPostgresStore(parsed, std::move(options));
+    case store::Backend::kRedis:
+      return store::OpenRedisStore(parsed, std::move(options));
+    case store::Backend::kMysql:
+      return store::OpenMysqlStore(parsed, std::move(options));
   }
   return InternalError("unhandled store backend");
 }

@@ -24,7 +24,7 @@ testing::StoreFactory SqliteFactory() {
           [](const StoreOptions& options, const std::string& dir) {
             return OpenSqliteStore(dir + "/store.db", options);
           },
-          /*batched=*/true};
+          /*batched=*/true, /*server=*/""};
 }
 
 HOOKFENCE_STORE_CONFORMANCE(Sqlite, SqliteFactory());

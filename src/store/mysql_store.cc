@@ -1,0 +1,9 @@
+#include "src/store/mysql_store.h"
+
+namespace hookfence::store {
+
+Result<std::unique_ptr<Store>> OpenMysqlStore(const StoreUrl& /*url*/, StoreOptions /*options*/) {
+  return UnavailableError("the mysql backend is not built yet");
+}
+
+}  // namespace hookfence::store
