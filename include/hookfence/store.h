@@ -229,6 +229,19 @@ class Store {
   virtual Status Purge(std::string_view key) = 0;
 };
 
+// What MigrateStore did to a store's schema (DESIGN §4: versioned migrations).
+struct SchemaReport {
+  int version_before = 0;            // 0: a new, empty database
+  int version_after = 0;             // may exceed what this build knows (a newer release ran)
+  std::vector<std::string> applied;  // the migrations applied now, in order
+};
+
+// Applies the schema migrations the store at `url` lacks, under the backend's lock (two gateways
+// starting together never race), and reports them. OpenStore does the same on every open; this is
+// for running them alone before a rolling upgrade (`hookfence migrate`). memory:// has no schema.
+// kFailedPrecondition when the database's schema needs a newer hookfence.
+Result<SchemaReport> MigrateStore(std::string_view url);
+
 // Opens a store from its URL (DESIGN §4):
 //   memory://              in-process, not durable
 //   sqlite://PATH          embedded and durable; PATH literal: sqlite://hookfence.db is relative,

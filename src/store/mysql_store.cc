@@ -6,4 +6,8 @@ Result<std::unique_ptr<Store>> OpenMysqlStore(const StoreUrl& /*url*/, StoreOpti
   return UnavailableError("the mysql backend is not built yet");
 }
 
+Result<SchemaReport> MigrateMysqlStore(const StoreUrl& /*url*/) {
+  return UnavailableError("the mysql backend is not built yet");
+}
+
 }  // namespace hookfence::store

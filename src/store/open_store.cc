@@ -27,4 +27,21 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, StoreOptions opti
   return InternalError("unhandled store backend");
 }
 
+Result<SchemaReport> MigrateStore(std::string_view url) {
+  HF_ASSIGN_OR_RETURN(store::StoreUrl parsed, store::ParseStoreUrl(url));
+  switch (parsed.backend) {
+    case store::Backend::kMemory:
+      return SchemaReport{};
+    case store::Backend::kSqlite:
+      return store::MigrateSqliteStore(parsed.path);
+    case store::Backend::kPostgres:
+      return store::MigratePostgresStore(parsed);
+    case store::Backend::kRedis:
+      return store::MigrateRedisStore(parsed);
+    case store::Backend::kMysql:
+      return store::MigrateMysqlStore(parsed);
+  }
+  return InternalError("unhandled store backend");
+}
+
 }  // namespace hookfence

@@ -7,4 +7,8 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreUrl& /*url*/,
   return UnavailableError("the postgres backend is not built yet");
 }
 
+Result<SchemaReport> MigratePostgresStore(const StoreUrl& /*url*/) {
+  return UnavailableError("the postgres backend is not built yet");
+}
+
 }  // namespace hookfence::store

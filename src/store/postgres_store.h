@@ -14,4 +14,7 @@ namespace hookfence::store {
 // kFailedPrecondition when its schema is newer than this build knows.
 Result<std::unique_ptr<Store>> OpenPostgresStore(const StoreUrl& url, StoreOptions options);
 
+// Applies the migrations the database lacks, under the server-side lock (see MigrateStore).
+Result<SchemaReport> MigratePostgresStore(const StoreUrl& url);
+
 }  // namespace hookfence::store

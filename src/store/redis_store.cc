@@ -6,4 +6,8 @@ Result<std::unique_ptr<Store>> OpenRedisStore(const StoreUrl& /*url*/, StoreOpti
   return UnavailableError("the redis backend is not built yet");
 }
 
+Result<SchemaReport> MigrateRedisStore(const StoreUrl& /*url*/) {
+  return UnavailableError("the redis backend is not built yet");
+}
+
 }  // namespace hookfence::store

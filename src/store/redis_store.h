@@ -13,4 +13,7 @@ namespace hookfence::store {
 // kFailedPrecondition when its schema is newer than this build knows.
 Result<std::unique_ptr<Store>> OpenRedisStore(const StoreUrl& url, StoreOptions options);
 
+// Applies the migrations the database lacks, under the server-side lock (see MigrateStore).
+Result<SchemaReport> MigrateRedisStore(const StoreUrl& url);
+
 }  // namespace hookfence::store

@@ -750,7 +750,19 @@ Result<std::int64_t> SchemaVersion(Connection& db) {
   return stmt->Int(0);
 }
 
-Status Migrate(Connection& db) {
+// store_meta's readable_by (see migration.h); 0 before it was first written.
+Result<std::int64_t> ReadableBy(Connection& db, std::int64_t version) {
+  if (version == 0) return 0;
+  HF_ASSIGN_OR_RETURN(StatementRef stmt,
+                      db.Prepare("SELECT value FROM store_meta WHERE name = 'readable_by'"));
+  HF_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return 0;
+  return stmt->Int(0);
+}
+
+// Applies the migrations the database lacks, in one IMMEDIATE transaction: a second process
+// opening the same file waits for the first and then finds nothing left to do.
+Result<SchemaReport> Migrate(Connection& db) {
   HF_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   auto fail = [&db](Status s) {
     db.Exec("ROLLBACK").IgnoreError();
@@ -758,25 +770,33 @@ Status Migrate(Connection& db) {
   };
   auto version = SchemaVersion(db);
   if (!version.ok()) return fail(version.status());
-  const std::int64_t current = *version;
-  const auto& migrations = internal::kSqliteMigrations;
-  if (!migrations.empty() && current > migrations.back().version) {
-    return fail(FailedPreconditionError("database schema version " + std::to_string(current) +
-                                        " is newer than this hookfence knows (" +
-                                        std::to_string(migrations.back().version) + ")"));
-  }
-  for (const auto& migration : migrations) {
-    if (migration.version <= current) continue;
-    Status status = db.Exec(migration.sql);
+  auto readable_by = ReadableBy(db, *version);
+  if (!readable_by.ok()) return fail(readable_by.status());
+  auto plan = internal::PlanMigrations(internal::kSqliteMigrations, static_cast<int>(*version),
+                                       static_cast<int>(*readable_by));
+  if (!plan.ok()) return fail(plan.status());
+  SchemaReport report;
+  report.version_before = static_cast<int>(*version);
+  report.version_after = plan->version_after;
+  for (const internal::Migration* migration : plan->to_apply) {
+    Status status = db.Exec(migration->sql);
     if (status.ok()) {
-      status = db.Exec("PRAGMA user_version = " + std::to_string(migration.version));
+      status = db.Exec("PRAGMA user_version = " + std::to_string(migration->version));
     }
     if (!status.ok()) {
-      return fail(InternalError(std::string("migration ") + migration.name +
+      return fail(InternalError(std::string("migration ") + migration->name +
                                 " failed: " + status.message()));
     }
+    report.applied.emplace_back(migration->name);
   }
-  return db.Exec("COMMIT");
+  if (!plan->to_apply.empty()) {
+    Status status =
+        db.Exec("INSERT OR REPLACE INTO store_meta (name, value) VALUES ('readable_by', " +
+                std::to_string(plan->readable_by_after) + ")");
+    if (!status.ok()) return fail(status);
+  }
+  HF_RETURN_IF_ERROR(db.Exec("COMMIT"));
+  return report;
 }
 
 Result<std::uint64_t> LoadRecordCount(Connection& db) {
@@ -801,11 +821,17 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOpt
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous = FULL"));
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA cache_size = -65536"));
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA temp_store = MEMORY"));
-  HF_RETURN_IF_ERROR(Migrate(*writer));
+  HF_RETURN_IF_ERROR(Migrate(*writer).status());
   HF_ASSIGN_OR_RETURN(std::uint64_t count, LoadRecordCount(*writer));
   auto store = std::make_unique<SqliteStore>(path, std::move(options), std::move(writer), count);
   HF_RETURN_IF_ERROR(store->WarmUp());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<SchemaReport> MigrateSqliteStore(const std::string& path) {
+  HF_ASSIGN_OR_RETURN(auto db, Connection::Open(path, false));
+  HF_RETURN_IF_ERROR(JournalMode(*db).status());
+  return Migrate(*db);
 }
 
 }  // namespace hookfence::store

@@ -22,4 +22,7 @@ namespace hookfence::store {
 // this build knows.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options);
 
+// Creates the database at `path` if needed and applies the migrations it lacks (see MigrateStore).
+Result<SchemaReport> MigrateSqliteStore(const std::string& path);
+
 }  // namespace hookfence::store
