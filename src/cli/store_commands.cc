@@ -30,6 +30,11 @@ struct SweepOptions {
   bool json = false;
 };
 
+struct MigrateOptions {
+  std::string store_url;
+  bool json = false;
+};
+
 Status RunGet(const GetOptions& options, std::ostream& out) {
   return PrintStoredRecord(options.store_url, options.key, options.json, out);
 }
@@ -67,8 +72,29 @@ Status RunSweep(const SweepOptions& options, std::ostream& out) {
   return Status::Ok();
 }
 
+Status RunMigrate(const MigrateOptions& options, std::ostream& out) {
+  HF_ASSIGN_OR_RETURN(SchemaReport report, MigrateStore(options.store_url));
+  if (options.json) {
+    boost::json::array applied;
+    for (const std::string& name : report.applied) applied.emplace_back(name);
+    out << boost::json::serialize(boost::json::object{{"version_before", report.version_before},
+                                                      {"version_after", report.version_after},
+                                                      {"applied", std::move(applied)}})
+        << '\n';
+    return Status::Ok();
+  }
+  for (const std::string& name : report.applied) out << "applied " << name << '\n';
+  if (report.applied.empty()) {
+    out << "schema is up to date (version " << report.version_after << ")\n";
+  } else {
+    out << "schema version " << report.version_before << " -> " << report.version_after << '\n';
+  }
+  return Status::Ok();
+}
+
 void AddStoreOption(CLI::App& sub, std::string* url) {
-  sub.add_option("--store", *url, "store URL: memory:// or sqlite://PATH")
+  sub.add_option("--store", *url,
+                 "store URL: sqlite://PATH, postgres://…, redis://…, mysql://… or memory://")
       ->envname("HOOKFENCE_STORE")
       ->required();
 }
@@ -107,6 +133,19 @@ void AddSweep(CLI::App& store, Command* command) {
   });
 }
 
+void AddMigrate(CLI::App& app, Command* command) {
+  auto options = std::make_shared<MigrateOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "migrate",
+      "apply the store's schema migrations and exit (serve applies them too; run this before a "
+      "rolling upgrade)");
+  AddStoreOption(*sub, &options->store_url);
+  sub->add_flag("--json", options->json, "print what was applied as one JSON object");
+  sub->callback([options, command] {
+    *command = [options](std::ostream& out) { return RunMigrate(*options, out); };
+  });
+}
+
 }  // namespace
 
 void AddStoreCommands(CLI::App& app, Command* command) {
@@ -115,6 +154,7 @@ void AddStoreCommands(CLI::App& app, Command* command) {
   AddGet(*store, command);
   AddList(*store, command);
   AddSweep(*store, command);
+  AddMigrate(app, command);
 }
 
 }  // namespace hookfence::cli
