@@ -46,252 +46,21 @@
 #include "testing/scratch_dir.h"
 #include "testing/test_sink.h"
 #include "tests/integration/gateway_fixture.h"
+#include "tests/integration/provider_poster.h"
 #include "tests/integration/serve_process.h"
 
 namespace hookfence::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Steady = std::chrono::steady_clock;
 
 constexpr char kSource[] = "hooks";
 
-double SecondsSince(Steady::time_point start) {
-  return std::chrono::duration<double>(Steady::now() - start).count();
-}
-
-// Polls `condition` until it holds or `timeout` passes; true when it held.
-bool WaitUntil(const std::function<bool()>& condition, Duration timeout) {
-  const auto deadline = Steady::now() + timeout;
-  while (!condition()) {
-    if (Steady::now() > deadline) return false;
-    PollPause();
-  }
-  return true;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string KeyOf(const std::string& event_id) { return std::string(kSource) + ":" + event_id; }
-
-// What the gateway answered one post: status 0 when no answer came (refused, reset, timeout).
-struct Answer {
-  int status = 0;
-  std::string body;
-
-  // The "status" field of the JSON body ("accepted", "duplicate", "queued"), or "".
-  std::string Outcome() const {
-    boost::json::error_code error;
-    boost::json::value value = boost::json::parse(body, error);
-    if (error || !value.is_object()) return "";
-    const boost::json::value* field = value.as_object().if_contains("status");
-    return field != nullptr && field->is_string() ? std::string(field->as_string()) : "";
-  }
-};
-
-// A provider's sender: posts webhooks signed with the hmac source's secret over one keep-alive
-// connection to whatever port `port` holds now (the gateway's port changes when it restarts).
-// A failed exchange closes the connection; the next Post opens a new one. One per thread.
-class Poster {
- public:
-  explicit Poster(const std::atomic<std::uint16_t>* port) : port_(port) {
-    ProviderConfig config;
-    config.provider = "hmac";
-    config.secrets = {kSecret};
-    auto provider = MakeProvider(config);
-    EXPECT_TRUE(provider.ok()) << provider.status();
-    if (provider.ok()) provider_ = std::move(*provider);
-  }
-  ~Poster() { Close(); }
-  Poster(const Poster&) = delete;
-  Poster& operator=(const Poster&) = delete;
-
-  // Posts `body` as event `event_id` once.
-  Answer Post(const std::string& event_id, const std::string& body) {
-    Answer answer;
-    if (provider_ == nullptr) return answer;
-    const std::uint16_t port = port_->load();
-    if (fd_ >= 0 && connected_port_ != port) Close();
-    if (fd_ < 0) {
-      fd_ = ConnectTo(port);
-      if (fd_ < 0) return answer;
-      int one = 1;
-      setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      connected_port_ = port;
-      buffer_.clear();
-    }
-    std::string request =
-        std::string("POST /webhooks/") + kSource +
-        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    for (const auto& [name, value] :
-         provider_->Sign(body, hookfence::Clock::Real()->Now(), event_id)) {
-      request += name + ": " + value + "\r\n";
-    }
-    request += "\r\n";
-    request += body;
-    bool close = false;
-    if (!WriteAll(fd_, request) || !ReadAnswer(&answer, &close)) {
-      Close();
-      return Answer{};
-    }
-    if (close) Close();
-    return answer;
-  }
-
-  // Posts until the gateway answers 200 (a provider retries whatever else it gets: a refused
-  // connection while the gateway is down, 429, 503). Gives up after `timeout`.
-  Answer PostUntilAccepted(const std::string& event_id, const std::string& body,
-                           Duration timeout = 60s) {
-    const auto deadline = Steady::now() + timeout;
-    for (;;) {
-      Answer answer = Post(event_id, body);
-      if (answer.status == 200 || Steady::now() > deadline) return answer;
-      if (answer.status != 0 && answer.status != 429 && answer.status != 503) return answer;
-      PollPause();
-    }
-  }
-
- private:
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  // Receives more bytes into buffer_, waiting at most 10 s.
-  bool Receive() {
-    pollfd pfd{fd_, POLLIN, 0};
-    if (poll(&pfd, 1, 10000) <= 0) return false;
-    char chunk[16384];
-    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  // Reads one response (Content-Length framed, as the gateway always answers).
-  bool ReadAnswer(Answer* answer, bool* close) {
-    std::size_t header_end;
-    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Receive()) return false;
-    }
-    const std::string head = buffer_.substr(0, header_end);
-    if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) return false;
-    answer->status = std::atoi(head.c_str() + 9);
-    std::size_t length = 0;
-    std::istringstream lines(head);
-    std::string line;
-    std::getline(lines, line);
-    while (std::getline(lines, line)) {
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = line.substr(0, colon);
-      std::string value = line.substr(colon + 1);
-      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-      std::transform(value.begin(), value.end(), value.begin(), ::tolower);
-      if (name == "content-length") length = std::stoul(value);
-      if (name == "connection" && value.find("close") != std::string::npos) *close = true;
-    }
-    while (buffer_.size() < header_end + 4 + length) {
-      if (!Receive()) return false;
-    }
-    answer->body = buffer_.substr(header_end + 4, length);
-    buffer_.erase(0, header_end + 4 + length);
-    return true;
-  }
-
-  const std::atomic<std::uint16_t>* port_;
-  std::unique_ptr<Provider> provider_;
-  int fd_ = -1;
-  std::uint16_t connected_port_ = 0;
-  std::string buffer_;
-};
-
-std::string Body(const std::string& event_id, const std::string& object_id = "") {
-  std::string body = R"({"id":")" + event_id + R"(","type":"invoice.paid")";
-  if (!object_id.empty()) body += R"(,"data":{"object":{"id":")" + object_id + R"("}})";
-  return body + "}";
-}
-
-// Counts the gateway's answers by outcome, from many threads.
-class AnswerTally {
- public:
-  void Add(const Answer& answer) {
-    const std::string outcome =
-        answer.status == 200 ? answer.Outcome() : "http " + std::to_string(answer.status);
-    std::lock_guard lock(mu_);
-    ++counts_[outcome];
-  }
-  std::size_t Count(const std::string& outcome) const {
-    std::lock_guard lock(mu_);
-    auto it = counts_.find(outcome);
-    return it == counts_.end() ? 0 : it->second;
-  }
-  std::string ToString() const {
-    std::lock_guard lock(mu_);
-    std::string out;
-    for (const auto& [outcome, count] : counts_) {
-      out += outcome + "=" + std::to_string(count) + " ";
-    }
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::size_t> counts_;
-};
-
-// The value of one Prometheus series line (`name{labels}`), or -1 when it is absent.
-double MetricValue(const std::string& metrics, const std::string& series) {
-  std::size_t at = 0;
-  while ((at = metrics.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || metrics[at - 1] == '\n') {
-      return std::strtod(metrics.c_str() + at + series.size() + 1, nullptr);
-    }
-    at += series.size();
-  }
-  return -1;
-}
 
 std::string Deliveries(const std::string& outcome) {
   return std::string("hookfence_deliveries_total{source=\"") + kSource + "\",outcome=\"" + outcome +
          "\"}";
-}
-
-// The sink's requests grouped by Idempotency-Key, each group in arrival order.
-std::map<std::string, std::vector<ReceivedRequest>> ByKey(
-    const std::vector<ReceivedRequest>& requests) {
-  std::map<std::string, std::vector<ReceivedRequest>> groups;
-  for (const ReceivedRequest& request : requests) {
-    groups[std::string(request.Header("Idempotency-Key").value_or(""))].push_back(request);
-  }
-  for (auto& [key, group] : groups) {
-    std::sort(group.begin(), group.end(),
-              [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
-  }
-  return groups;
-}
-
-std::uint64_t HeaderNumber(const ReceivedRequest& request, std::string_view name) {
-  auto value = request.Header(name);
-  return value ? std::stoull(std::string(*value)) : 0;
 }
 
 class DeliveryProcessTest : public ::testing::Test {
@@ -456,7 +225,7 @@ TEST_F(DeliveryProcessTest, TenThousandEventsEachSentThreeTimesReachTheAppExactl
   std::vector<std::thread> threads;
   for (int t = 0; t < kSequentialThreads; ++t) {
     threads.emplace_back([&, t] {
-      Poster poster(&port_);
+      Poster poster(&port_, kSource);
       for (int event = 2 * t; event < kEvents; event += 2 * kSequentialThreads) {
         for (int repeat = 0; repeat < 3; ++repeat) post(poster, event);
       }
@@ -467,7 +236,7 @@ TEST_F(DeliveryProcessTest, TenThousandEventsEachSentThreeTimesReachTheAppExactl
     barriers.push_back(std::make_unique<std::barrier<>>(3));
     for (int member = 0; member < 3; ++member) {
       threads.emplace_back([&, triple] {
-        Poster poster(&port_);
+        Poster poster(&port_, kSource);
         for (int event = 2 * triple + 1; event < kEvents; event += 2 * kTriples) {
           barriers[static_cast<std::size_t>(triple)]->arrive_and_wait();
           post(poster, event);
@@ -526,7 +295,7 @@ TEST_F(DeliveryProcessTest, HalfTheAnswersFailAndEveryEventEndsDelivered) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      Poster poster(&port_);
+      Poster poster(&port_, kSource);
       for (int event; (event = next.fetch_add(1)) < kEvents;) {
         const std::string id = "flaky_" + std::to_string(event);
         if (poster.Post(id, Body(id)).status != 200) ++not_ok;
@@ -607,7 +376,7 @@ TEST_F(DeliveryProcessTest, AppDownOpensTheBreakerAndNothingIsLost) {
   sink_.Stop();  // the app is down: its port refuses connections, and stays ours for later
   constexpr int kEvents = 100;
   {
-    Poster poster(&port_);
+    Poster poster(&port_, kSource);
     for (int event = 0; event < kEvents; ++event) {
       const std::string id = "down_" + std::to_string(event);
       EXPECT_EQ(poster.Post(id, Body(id)).status, 200) << id;
@@ -662,7 +431,7 @@ TEST_F(DeliveryProcessTest, AStalledAnswerTimesOutAndIsRetried) {
   sink_.AnswerNext(1, slow);
   const std::string id = "slow_1";
   {
-    Poster poster(&port_);
+    Poster poster(&port_, kSource);
     ASSERT_EQ(poster.Post(id, Body(id)).status, 200);
   }
   ASSERT_TRUE(WaitUntil([&] { return StateOf(id) == "completed"; }, 30s))
@@ -700,7 +469,7 @@ TEST_F(DeliveryProcessTest, RejectedEventsGoDeadAndReplayDeliversThem) {
   constexpr int kRejected = 20;
   constexpr int kAccepted = 10;
   {
-    Poster poster(&port_);
+    Poster poster(&port_, kSource);
     for (int event = 0; event < kRejected; ++event) {
       const std::string id = "reject_" + std::to_string(event);
       EXPECT_EQ(poster.Post(id, Body(id)).status, 200);
@@ -787,7 +556,7 @@ TEST_F(DeliveryProcessTest, KilledFiveTimesLosesNothingAcknowledged) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
-      Poster poster(&port_);
+      Poster poster(&port_, kSource);
       for (std::size_t i; (i = next.fetch_add(1)) < posts.size();) {
         const std::string id = "crash_" + std::to_string(posts[i]);
         const Answer answer = poster.PostUntilAccepted(id, Body(id), 120s);
@@ -875,7 +644,7 @@ TEST_F(DeliveryProcessTest, OrderingKeyDeliversEachKeyInReceiptOrder) {
   std::map<std::string, std::vector<std::string>> posted;  // object id -> event ids, in order
   std::map<std::string, std::string> object_of;            // event id -> object id
   {
-    Poster poster(&port_);
+    Poster poster(&port_, kSource);
     for (int event = 0; event < kEvents; ++event) {
       const std::string id = "ord_" + std::to_string(event);
       const std::string object = "inv_" + std::to_string(pick(rng));
