@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -36,9 +37,29 @@ Result<Config> Load(const std::string& path, Warnings warnings = Warnings::kPrin
   return std::move(*load.config);
 }
 
+// The wall clock moved by a fixed offset. HOOKFENCE_TEST_CLOCK_OFFSET_MS sets one for the
+// several-gateways tests, which give one gateway a clock that runs ahead to show that
+// max_clock_skew protects live leases. Never meant for production.
+class OffsetClock : public Clock {
+ public:
+  explicit OffsetClock(Duration offset) : offset_(offset) {}
+  Timestamp Now() const override { return Clock::Real()->Now() + offset_; }
+
+ private:
+  Duration offset_;
+};
+
 Status Serve(const std::string& path) {
   HF_ASSIGN_OR_RETURN(Config config, Load(path));
   server::GatewayOptions options;
+  std::unique_ptr<OffsetClock> offset_clock;
+  if (const char* offset = std::getenv("HOOKFENCE_TEST_CLOCK_OFFSET_MS"); offset != nullptr) {
+    const long long millis = std::strtoll(offset, nullptr, 10);
+    offset_clock = std::make_unique<OffsetClock>(std::chrono::milliseconds(millis));
+    options.clock = offset_clock.get();
+    std::cerr << "warning: HOOKFENCE_TEST_CLOCK_OFFSET_MS is set: this gateway's clock runs "
+              << millis << " ms off the wall clock (for tests only)\n";
+  }
   options.config_path = path;
   options.handle_signals = true;
   HF_ASSIGN_OR_RETURN(auto gateway, server::Gateway::Create(config, options));

@@ -107,10 +107,7 @@ class DeliveryProcessTest : public ::testing::Test {
   }
 
   server::HttpResponse Call(const std::string& method, const std::string& target) {
-    server::Url url{false, "127.0.0.1", std::to_string(port_.load()), target};
-    auto response = server::SendRequest(
-        method, url, {{"Authorization", std::string("Bearer ") + kAdminToken}}, "");
-    return response.ok() ? *response : server::HttpResponse{0, {}, response.status().ToString()};
+    return AdminCall(port_.load(), method, target);
   }
 
   // An admin API answer as JSON (null when the call failed or did not answer 200).
@@ -157,11 +154,7 @@ class DeliveryProcessTest : public ::testing::Test {
     return state != nullptr && state->is_string() ? std::string(state->as_string()) : "";
   }
 
-  std::string Metrics() {
-    server::Url url{false, "127.0.0.1", std::to_string(port_.load()), "/metrics"};
-    auto response = server::SendRequest("GET", url, {}, "");
-    return response.ok() && response->status == 200 ? response->body : "";
-  }
+  std::string Metrics() { return MetricsOf(port_.load()); }
 
   // Attempts the gateway made (answers, timeouts and connection errors), from /metrics.
   double AttemptsMade(const std::string& metrics) {

@@ -218,4 +218,18 @@ std::uint64_t HeaderNumber(const ReceivedRequest& request, std::string_view name
   return value ? std::stoull(std::string(*value)) : 0;
 }
 
+server::HttpResponse AdminCall(std::uint16_t port, const std::string& method,
+                               const std::string& target) {
+  server::Url url{false, "127.0.0.1", std::to_string(port), target};
+  auto response = server::SendRequest(
+      method, url, {{"Authorization", std::string("Bearer ") + kAdminToken}}, "");
+  return response.ok() ? *response : server::HttpResponse{0, {}, response.status().ToString()};
+}
+
+std::string MetricsOf(std::uint16_t port) {
+  server::Url url{false, "127.0.0.1", std::to_string(port), "/metrics"};
+  auto response = server::SendRequest("GET", url, {}, "");
+  return response.ok() && response->status == 200 ? response->body : "";
+}
+
 }  // namespace hookfence::testing

@@ -17,6 +17,7 @@
 
 #include "hookfence/clock.h"
 #include "hookfence/providers.h"
+#include "src/server/http_client.h"
 #include "testing/test_sink.h"
 
 namespace hookfence::testing {
@@ -97,6 +98,14 @@ double MetricValue(const std::string& metrics, const std::string& series);
 // The sink's requests grouped by Idempotency-Key, each group in arrival order.
 std::map<std::string, std::vector<ReceivedRequest>> ByKey(
     const std::vector<ReceivedRequest>& requests);
+
+// GET/POST/DELETE `target` on the gateway at `port` with the admin token (kAdminToken); status 0
+// and the error in the body when no answer came.
+server::HttpResponse AdminCall(std::uint16_t port, const std::string& method,
+                               const std::string& target);
+
+// The gateway's /metrics text ("" when it does not answer 200).
+std::string MetricsOf(std::uint16_t port);
 
 // A numeric header of a received request, 0 when absent.
 std::uint64_t HeaderNumber(const ReceivedRequest& request, std::string_view name);

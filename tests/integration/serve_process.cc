@@ -27,7 +27,8 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-pid_t Spawn(const std::vector<std::string>& argv, int out_fd) {
+pid_t Spawn(const std::vector<std::string>& argv, int out_fd,
+            const std::vector<std::string>& extra_env) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
@@ -39,8 +40,12 @@ pid_t Spawn(const std::vector<std::string>& argv, int out_fd) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data()) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
@@ -65,7 +70,7 @@ bool ServeProcess::Start() {
   port_ = 0;
   int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return false;
-  pid_ = Spawn({HOOKFENCE_BINARY, "serve", "--config", config_path_}, fd);
+  pid_ = Spawn({HOOKFENCE_BINARY, "serve", "--config", config_path_}, fd, extra_env_);
   close(fd);
   if (pid_ <= 0) return false;
   const std::regex listening("listening on [^ ]*:([0-9]+)");
@@ -108,7 +113,7 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output) {
   char path[] = "/tmp/hookfence-cmd-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) return -1;
-  pid_t pid = Spawn(argv, fd);
+  pid_t pid = Spawn(argv, fd, {});
   close(fd);
   int status = 0;
   if (pid <= 0 || waitpid(pid, &status, 0) != pid) {

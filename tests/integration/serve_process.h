@@ -18,6 +18,8 @@ class ServeProcess {
   // Starts the process and waits (polling, with a deadline) until it logs its port and answers
   // /healthz. False on failure.
   bool Start();
+  // Adds NAME=value to the environment of the next Start (after the test process's own).
+  void AddEnv(std::string assignment) { extra_env_.push_back(std::move(assignment)); }
   void Signal(int signal);
   // Waits for the process to exit; returns its wait status.
   int WaitExit();
@@ -30,7 +32,8 @@ class ServeProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
-  std::size_t log_offset_ = 0;  // where this run's output starts in the log
+  std::size_t log_offset_ = 0;
+  std::vector<std::string> extra_env_;  // where this run's output starts in the log
 };
 
 // The period of a polling loop that waits for a condition with a deadline (10 ms): it yields the
