@@ -1,4 +1,6 @@
-// Store hot paths for memory:// and sqlite:// with 1 and 8 concurrent callers.
+// Store hot paths for memory:// and sqlite:// with 1 and 8 concurrent callers, and for the shared
+// stores (postgres://, redis://, mysql://) named by HOOKFENCE_BENCH_{POSTGRES,REDIS,MYSQL}_URL
+// with 1 and 32 (bench/shared_stores.sh starts the servers and sets them).
 //
 // Every run of a benchmark (each thread count, each of Google Benchmark's calibration runs) gets a
 // fresh store from its Setup — for SQLite a fresh file in the scratch directory — pre-filled as the
@@ -7,6 +9,7 @@
 // wall time. For batched backends, `batch_size` is operations per group commit during the timed
 // loop: the whole point of the SQLite writer.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -25,7 +28,16 @@
 namespace hookfence::bench {
 namespace {
 
-enum class Backend { kMemory, kSqlite };
+enum class Backend { kMemory, kSqlite, kPostgres, kRedis, kMysql };
+
+// The URL of a shared backend's server from the environment ("" when unset).
+std::string SharedServerUrl(Backend backend) {
+  const char* name = backend == Backend::kPostgres ? "HOOKFENCE_BENCH_POSTGRES_URL"
+                     : backend == Backend::kRedis  ? "HOOKFENCE_BENCH_REDIS_URL"
+                                                   : "HOOKFENCE_BENCH_MYSQL_URL";
+  const char* url = std::getenv(name);
+  return url == nullptr ? "" : url;
+}
 
 using SetupFn = void (*)(const benchmark::State&);
 
@@ -87,6 +99,15 @@ Run& OpenFresh() {
     run.file = NewBenchFile("store");
     run.file += ".db";
     url = "sqlite://" + run.file.string();
+  } else if constexpr (kBackend != Backend::kMemory) {
+    // A schema or key prefix of the run's own (MySQL: the URL's database; keys are unique in
+    // the process anyway).
+    static std::atomic<int> runs{0};
+    url = SharedServerUrl(kBackend);
+    const std::string name = "hf_bench_" + std::to_string(getpid()) + "_" + std::to_string(++runs);
+    const char* separator = url.find('?') == std::string::npos ? "?" : "&";
+    if (kBackend == Backend::kPostgres) url += separator + ("schema=" + name);
+    if (kBackend == Backend::kRedis) url += separator + ("prefix=" + name);
   }
   auto store = OpenStore(url);
   if (!store.ok()) Die("OpenStore " + url, store.status());
@@ -277,14 +298,15 @@ BackendBenchmarks For(const char* name, double min_time) {
           SetUpBacklog<kBackend>};
 }
 
-void Register(const BackendBenchmarks& backend) {
+// The Accept and Begin benchmarks of `backend` with 1 and `many` concurrent callers.
+void RegisterCalls(const BackendBenchmarks& backend, int many) {
   const std::string suffix = std::string("/") + backend.name;
   const auto add = [&](const char* name, void (*fn)(benchmark::State&), SetupFn setup) {
     benchmark::RegisterBenchmark((name + suffix).c_str(), fn)
         ->Setup(setup)
         ->Teardown(TearDown)
         ->Threads(1)
-        ->Threads(8)
+        ->Threads(many)
         ->UseRealTime()
         ->MinTime(backend.min_time);
   };
@@ -292,6 +314,11 @@ void Register(const BackendBenchmarks& backend) {
   add("BM_AcceptDuplicate", BM_AcceptDuplicate, backend.accepted);
   add("BM_BeginNew", BM_BeginNew, backend.empty);
   add("BM_BeginDuplicate", BM_BeginDuplicate, backend.completed);
+}
+
+void Register(const BackendBenchmarks& backend) {
+  const std::string suffix = std::string("/") + backend.name;
+  RegisterCalls(backend, 8);
   for (const std::int64_t batch : {64, 256}) {
     for (const int threads : {1, 8}) {
       benchmark::RegisterBenchmark(("BM_ClaimDue" + suffix).c_str(), BM_ClaimDue)
@@ -324,6 +351,16 @@ int main(int argc, char** argv) {
   // about a millisecond each, so its runs need longer to average out the disk.
   hookfence::bench::Register(hookfence::bench::For<Backend::kMemory>("memory", 0.3));
   hookfence::bench::Register(hookfence::bench::For<Backend::kSqlite>("sqlite", 1.0));
+  // Shared stores: a server's round trip per batch; 32 callers show what batching gains.
+  if (!hookfence::bench::SharedServerUrl(Backend::kPostgres).empty()) {
+    hookfence::bench::RegisterCalls(hookfence::bench::For<Backend::kPostgres>("postgres", 2.0), 32);
+  }
+  if (!hookfence::bench::SharedServerUrl(Backend::kRedis).empty()) {
+    hookfence::bench::RegisterCalls(hookfence::bench::For<Backend::kRedis>("redis", 2.0), 32);
+  }
+  if (!hookfence::bench::SharedServerUrl(Backend::kMysql).empty()) {
+    hookfence::bench::RegisterCalls(hookfence::bench::For<Backend::kMysql>("mysql", 2.0), 32);
+  }
   benchmark::AddCustomContext("scratch_dir", hookfence::bench::BenchDir().string());
   benchmark::AddCustomContext("payload_bytes",
                               std::to_string(hookfence::bench::WebhookPayload().body.size()));

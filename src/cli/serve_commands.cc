@@ -14,6 +14,7 @@
 #include "src/server/config.h"
 #include "src/server/gateway.h"
 #include "src/server/http_client.h"
+#include "src/store/store_url.h"
 
 namespace hookfence::cli {
 namespace {
@@ -71,7 +72,8 @@ Status Serve(const std::string& path) {
 Status CheckConfig(const std::string& path, std::ostream& out) {
   HF_ASSIGN_OR_RETURN(Config config, Load(path));
   out << path << ": OK (" << config.sources.size() << " source"
-      << (config.sources.size() == 1 ? "" : "s") << ", store " << config.store.url << ")\n";
+      << (config.sources.size() == 1 ? "" : "s") << ", store "
+      << store::RedactStoreUrl(config.store.url) << ")\n";
   return Status::Ok();
 }
 

@@ -22,6 +22,7 @@
 #include "src/server/dispatcher.h"
 #include "src/server/gateway_core.h"
 #include "src/server/http_session.h"
+#include "src/store/store_url.h"
 
 namespace hookfence::server {
 
@@ -121,8 +122,9 @@ class Gateway::Impl {
     if (options_.handle_signals) WaitForSignals();
     for (int i = 0; i < Threads(); ++i) threads_.emplace_back([this] { ioc_.run(); });
     options_.log->info("hookfence listening on {}:{} ({} I/O threads, store {}, {} sources{})",
-                       config_.server.listen_host, port_, Threads(), config_.store.url,
-                       core_->settings()->sources->size(), tls_ ? ", TLS" : "");
+                       config_.server.listen_host, port_, Threads(),
+                       store::RedactStoreUrl(config_.store.url), core_->settings()->sources->size(),
+                       tls_ ? ", TLS" : "");
     return Status::Ok();
   }
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The shared stores' cost over their servers' own raw rate (docs/benchmarks.md, section 3).
+#
+# Starts throw-away PostgreSQL, Redis and MariaDB servers on 127.0.0.1 (scripts/test-servers.sh),
+# then measures on each, with 1 and 32 concurrent clients:
+#   - hookfence: Begin and Accept of new keys, and of duplicates, through bench/store_benchmark
+#     (the release build), with the batch sizes achieved;
+#   - the server alone doing the equivalent work: pgbench running a single-row
+#     INSERT … ON CONFLICT … RETURNING of a 1.5 KB row, redis-benchmark running SET NX of a
+#     1.5 KB value, mysqlslap running INSERT … ON DUPLICATE KEY UPDATE of a 1.5 KB row.
+# Usage: bench/shared_stores.sh [seconds per raw run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+./scripts/install-deps.sh
+
+cmake --preset release >/dev/null
+cmake --build --preset release --target store_benchmark
+
+source scripts/test-servers.sh
+servers_dir=$(mktemp -d /tmp/hookfence-bench-servers.XXXXXX)
+trap 'stop_test_servers; rm -rf "${servers_dir}"' EXIT
+start_test_servers "${servers_dir}"
+pg_port=${HOOKFENCE_TEST_POSTGRES_URL##*:}
+pg_port=${pg_port%%/*}
+redis_port=${HOOKFENCE_TEST_REDIS_URL##*:}
+redis_port=${redis_port%%/*}
+mysql_port=${HOOKFENCE_TEST_MYSQL_URL##*:}
+mysql_port=${mysql_port%%/*}
+
+echo "=== hookfence over each shared store (bench/store_benchmark)"
+HOOKFENCE_BENCH_POSTGRES_URL=${HOOKFENCE_TEST_POSTGRES_URL} \
+  HOOKFENCE_BENCH_REDIS_URL=${HOOKFENCE_TEST_REDIS_URL} \
+  HOOKFENCE_BENCH_MYSQL_URL=${HOOKFENCE_TEST_MYSQL_URL} \
+  ./build/release/bench/store_benchmark \
+  --benchmark_filter='/(postgres|redis|mysql)' --benchmark_counters_tabular=true
+
+body=$(head -c 1500 /dev/zero | tr '\0' 'x')
+
+echo "=== PostgreSQL alone: pgbench, INSERT … ON CONFLICT … RETURNING of a new 1.5 KB row"
+psql -q -h 127.0.0.1 -p "${pg_port}" -U hookfence postgres -c \
+  "DROP TABLE IF EXISTS raw_events;
+   CREATE TABLE raw_events (key text PRIMARY KEY, fingerprint text NOT NULL, body text NOT NULL,
+                            fence bigint NOT NULL, lease_until bigint NOT NULL);"
+cat >"${servers_dir}/insert.sql" <<'SQL'
+\set k random(1, 2000000000)
+INSERT INTO raw_events (key, fingerprint, body, fence, lease_until)
+VALUES ('k' || :k || '_' || :client_id, 'sha256:0', repeat('x', 1500), 1, 0)
+ON CONFLICT (key) DO UPDATE SET fence = raw_events.fence + 1 WHERE raw_events.lease_until < 0
+RETURNING fence;
+SQL
+for clients in 1 32; do
+  pgbench -n -h 127.0.0.1 -p "${pg_port}" -U hookfence -c "${clients}" -j 2 -T "${seconds}" \
+    -f "${servers_dir}/insert.sql" postgres | grep -E '^(number of clients|tps)'
+done
+
+echo "=== Redis alone: redis-benchmark, SET NX of a new 1.5 KB value"
+for clients in 1 32; do
+  echo "clients: ${clients}"
+  redis-benchmark -h 127.0.0.1 -p "${redis_port}" -c "${clients}" -n $((clients == 1 ? 20000 : 200000)) \
+    -r 1000000000 -q SET "raw:__rand_int__" "${body}" NX
+done
+
+echo "=== MariaDB alone: mysqlslap, INSERT … ON DUPLICATE KEY UPDATE of a new 1.5 KB row"
+mysql_cli=(mariadb --no-defaults -h 127.0.0.1 -P "${mysql_port}" -u hookfence -phookfence hookfence)
+"${mysql_cli[@]}" -e \
+  "DROP TABLE IF EXISTS raw_events;
+   CREATE TABLE raw_events (k VARBINARY(255) PRIMARY KEY, body LONGBLOB NOT NULL,
+                            fence BIGINT NOT NULL) ENGINE=InnoDB;"
+for clients in 1 32; do
+  mysqlslap --no-defaults -h 127.0.0.1 -P "${mysql_port}" -u hookfence -phookfence \
+    --create-schema=hookfence --concurrency="${clients}" --iterations=1 \
+    --number-of-queries=$((clients == 1 ? 3000 : 30000)) \
+    --query="INSERT INTO raw_events VALUES (UUID(), REPEAT('x', 1500), 1) ON DUPLICATE KEY UPDATE fence = fence + 1" |
+    grep -E 'Number of clients|Average number of seconds'
+done
