@@ -54,14 +54,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kSource[] = "hooks";
-
-std::string KeyOf(const std::string& event_id) { return std::string(kSource) + ":" + event_id; }
-
-std::string Deliveries(const std::string& outcome) {
-  return std::string("hookfence_deliveries_total{source=\"") + kSource + "\",outcome=\"" + outcome +
-         "\"}";
-}
+constexpr const char* kSource = kProcessTestSource;
 
 class DeliveryProcessTest : public ::testing::Test {
  protected:
@@ -81,17 +74,8 @@ class DeliveryProcessTest : public ::testing::Test {
   // Writes hookfence.toml (one hmac source delivering to the sink, short durations, plus
   // `source_keys` in the [[sources]] entry) and starts the gateway.
   void StartGateway(const std::string& source_keys = "", const std::string& store_keys = "") {
-    const std::string config =
-        std::string("[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\nlog_level = \"info\"\n") +
-        "admin_token = \"" + kAdminToken + "\"\n" + "[store]\nurl = \"sqlite://" +
-        dir_.File("gateway.db") + "\"\nmax_clock_skew = \"200ms\"\n" +
-        (store_keys.find("lease") == std::string::npos ? "lease = \"2s\"\n" : "") + store_keys +
-        "[delivery]\npoll_interval = \"50ms\"\nshutdown_grace = \"1s\"\n" +
-        "[[sources]]\nname = \"" + kSource + "\"\nprovider = \"hmac\"\nsecrets = [\"" + kSecret +
-        "\"]\ndestination = \"" + sink_.Url("/app") + "\"\n" +
-        "backoff_base = \"50ms\"\nbackoff_max = \"200ms\"\nconnect_timeout = \"500ms\"\n" +
-        "response_timeout = \"500ms\"\nbreaker_cool_down = \"200ms\"\n" +
-        "breaker_max_cool_down = \"1s\"\n" + source_keys;
+    const std::string config = ProcessTestConfig("sqlite://" + dir_.File("gateway.db"),
+                                                 sink_.Url("/app"), store_keys, source_keys);
     WriteFile(dir_.File("hookfence.toml"), config);
     gateway_ = std::make_unique<ServeProcess>(dir_.File("hookfence.toml"), dir_.File("serve.log"));
     ASSERT_TRUE(gateway_->Start()) << gateway_->Log();
@@ -168,15 +152,7 @@ class DeliveryProcessTest : public ::testing::Test {
   // Waits until the store holds nothing left to deliver (nothing due, scheduled, leased or
   // dead), as the gateway's gauges say.
   bool WaitUntilDrained(Duration timeout) {
-    return WaitUntil(
-        [&] {
-          const std::string metrics = Metrics();
-          return MetricValue(metrics, "hookfence_due_events{when=\"now\"}") == 0 &&
-                 MetricValue(metrics, "hookfence_due_events{when=\"later\"}") == 0 &&
-                 MetricValue(metrics, "hookfence_leased_events") == 0 &&
-                 MetricValue(metrics, "hookfence_dead_letters") == 0;
-        },
-        timeout);
+    return WaitUntil([&] { return Drained(Metrics()); }, timeout);
   }
 
   // Waits until the sink has applied `n` keys; Effects() is computed only when more requests

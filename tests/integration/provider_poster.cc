@@ -218,6 +218,39 @@ std::uint64_t HeaderNumber(const ReceivedRequest& request, std::string_view name
   return value ? std::stoull(std::string(*value)) : 0;
 }
 
+std::string KeyOf(const std::string& event_id) {
+  return std::string(kProcessTestSource) + ":" + event_id;
+}
+
+std::string Deliveries(const std::string& outcome) {
+  return std::string("hookfence_deliveries_total{source=\"") + kProcessTestSource +
+         "\",outcome=\"" + outcome + "\"}";
+}
+
+std::string ProcessTestConfig(const std::string& store_url, const std::string& destination,
+                              const std::string& store_keys, const std::string& source_keys) {
+  const auto has = [&](const char* key) { return store_keys.find(key) != std::string::npos; };
+  return std::string("[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\nlog_level = \"info\"\n") +
+         "admin_token = \"" + kAdminToken + "\"\n[store]\nurl = \"" + store_url + "\"\n" +
+         (has("max_clock_skew") ? "" : "max_clock_skew = \"200ms\"\n") +
+         (has("lease =") ? "" : "lease = \"2s\"\n") + store_keys +
+         "[delivery]\npoll_interval = \"50ms\"\nshutdown_grace = \"1s\"\n" +
+         "[[sources]]\nname = \"" + kProcessTestSource + "\"\nprovider = \"hmac\"\nsecrets = [\"" +
+         kSecret + "\"]\ndestination = \"" + destination + "\"\n" +
+         "backoff_base = \"50ms\"\nbackoff_max = \"200ms\"\nconnect_timeout = \"500ms\"\n" +
+         (source_keys.find("response_timeout") == std::string::npos
+              ? "response_timeout = \"500ms\"\n"
+              : "") +
+         "breaker_cool_down = \"200ms\"\nbreaker_max_cool_down = \"1s\"\n" + source_keys;
+}
+
+bool Drained(const std::string& metrics) {
+  return MetricValue(metrics, "hookfence_due_events{when=\"now\"}") == 0 &&
+         MetricValue(metrics, "hookfence_due_events{when=\"later\"}") == 0 &&
+         MetricValue(metrics, "hookfence_leased_events") == 0 &&
+         MetricValue(metrics, "hookfence_dead_letters") == 0;
+}
+
 server::HttpResponse AdminCall(std::uint16_t port, const std::string& method,
                                const std::string& target) {
   server::Url url{false, "127.0.0.1", std::to_string(port), target};

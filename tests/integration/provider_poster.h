@@ -107,6 +107,27 @@ server::HttpResponse AdminCall(std::uint16_t port, const std::string& method,
 // The gateway's /metrics text ("" when it does not answer 200).
 std::string MetricsOf(std::uint16_t port);
 
+// The source every process test posts to (an hmac source with kSecret).
+inline constexpr char kProcessTestSource[] = "hooks";
+
+// "hooks:<event_id>", the Idempotency-Key of an event of kProcessTestSource.
+std::string KeyOf(const std::string& event_id);
+
+// The series of hookfence_deliveries_total for kProcessTestSource and `outcome`.
+std::string Deliveries(const std::string& outcome);
+
+// A gateway config for process tests: listens on 127.0.0.1:0, the admin token kAdminToken, the
+// store `store_url` with `store_keys` (a lease of 2 s and a skew of 200 ms unless they set their
+// own), polls every 50 ms, and kProcessTestSource delivering to `destination` with short
+// timeouts and backoff, plus `source_keys`.
+std::string ProcessTestConfig(const std::string& store_url, const std::string& destination,
+                              const std::string& store_keys = "",
+                              const std::string& source_keys = "");
+
+// True when a gateway's /metrics text says the store holds nothing left to deliver (nothing
+// due, scheduled, leased or dead).
+bool Drained(const std::string& metrics);
+
 // A numeric header of a received request, 0 when absent.
 std::uint64_t HeaderNumber(const ReceivedRequest& request, std::string_view name);
 

@@ -43,14 +43,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kSource[] = "hooks";
-
-std::string KeyOf(const std::string& event_id) { return std::string(kSource) + ":" + event_id; }
-
-std::string Deliveries(const std::string& outcome) {
-  return std::string("hookfence_deliveries_total{source=\"") + kSource + "\",outcome=\"" + outcome +
-         "\"}";
-}
+constexpr const char* kSource = kProcessTestSource;
 
 // A MySQL database of its own for one test (the URL names a database that must exist).
 Result<std::string> NewMysqlDatabase(const std::string& url, const std::string& name) {
@@ -105,13 +98,7 @@ class SharedStoreProcessTest : public ::testing::TestWithParam<std::string> {
                      const std::string& source_keys = "",
                      const std::vector<std::string>& env = {}) {
     const std::string config =
-        std::string("[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\nlog_level = \"info\"\n") +
-        "admin_token = \"" + kAdminToken + "\"\n" + "[store]\nurl = \"" + store_url_ + "\"\n" +
-        store_keys + "[delivery]\npoll_interval = \"50ms\"\nshutdown_grace = \"1s\"\n" +
-        "[[sources]]\nname = \"" + kSource + "\"\nprovider = \"hmac\"\nsecrets = [\"" + kSecret +
-        "\"]\ndestination = \"" + sink_.Url("/app") + "\"\n" +
-        "backoff_base = \"50ms\"\nbackoff_max = \"200ms\"\nconnect_timeout = \"500ms\"\n" +
-        source_keys;
+        ProcessTestConfig(store_url_, sink_.Url("/app"), store_keys, source_keys);
     WriteFile(dir_.File("hookfence.toml"), config);
     for (int i = 0; i < count; ++i) {
       auto gateway = std::make_unique<ServeProcess>(
@@ -141,15 +128,7 @@ class SharedStoreProcessTest : public ::testing::TestWithParam<std::string> {
 
   // Waits until gateway `gateway`'s gauges say the store holds nothing left to deliver.
   bool WaitUntilDrained(std::size_t gateway, Duration timeout) {
-    return WaitUntil(
-        [&] {
-          const std::string metrics = MetricsOf(ports_.at(gateway));
-          return MetricValue(metrics, "hookfence_due_events{when=\"now\"}") == 0 &&
-                 MetricValue(metrics, "hookfence_due_events{when=\"later\"}") == 0 &&
-                 MetricValue(metrics, "hookfence_leased_events") == 0 &&
-                 MetricValue(metrics, "hookfence_dead_letters") == 0;
-        },
-        timeout);
+    return WaitUntil([&] { return Drained(MetricsOf(ports_.at(gateway))); }, timeout);
   }
 
   // Waits until the sink has applied every key of `keys`; `missing` says how many it lacks.
