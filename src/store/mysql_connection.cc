@@ -59,8 +59,8 @@ Result<unsigned> ParseSeconds(const std::string& name, const std::string& text) 
   if (!digits.empty() && digits.back() == 's') digits.remove_suffix(1);
   unsigned value = 0;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
-      value < 1 || value > 86400) {
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value < 1 ||
+      value > 86400) {
     return InvalidArgumentError("mysql:// option " + name + "='" + text +
                                 "' must be a whole number of seconds in 1..86400 (e.g. 5s)");
   }
@@ -80,8 +80,8 @@ Result<MysqlParams> MysqlParamsFromUrl(const StoreUrl& url) {
     if (name == "pool_size") {
       std::size_t size = 0;
       const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), size);
-      if (value.empty() || error != std::errc() || end != value.data() + value.size() ||
-          size < 1 || size > 1000) {
+      if (value.empty() || error != std::errc() || end != value.data() + value.size() || size < 1 ||
+          size > 1000) {
         return InvalidArgumentError("mysql:// option pool_size='" + value +
                                     "' must be a whole number in 1..1000");
       }
@@ -103,7 +103,8 @@ Result<MysqlParams> MysqlParamsFromUrl(const StoreUrl& url) {
   }
   // A lock wait must end (and be retried) before the client gives up reading the answer.
   if (params.lock_wait_timeout_s >= params.io_timeout_s) {
-    return InvalidArgumentError("mysql:// option lock_wait_timeout must be shorter than io_timeout");
+    return InvalidArgumentError(
+        "mysql:// option lock_wait_timeout must be shorter than io_timeout");
   }
   std::string host = params.host.empty() ? "localhost" : params.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -130,9 +131,9 @@ Result<std::unique_ptr<MysqlConnection>> MysqlConnection::Connect(const MysqlPar
   if (mysql_real_connect(mysql, params.host.empty() ? nullptr : params.host.c_str(),
                          params.user.c_str(), params.password.c_str(), params.database.c_str(),
                          static_cast<unsigned>(params.port), nullptr, flags) == nullptr) {
-    Status status = UnavailableError("mysql " + params.display + ": cannot connect: " +
-                                     mysql_error(mysql) + " (error " +
-                                     std::to_string(mysql_errno(mysql)) + ")");
+    Status status =
+        UnavailableError("mysql " + params.display + ": cannot connect: " + mysql_error(mysql) +
+                         " (error " + std::to_string(mysql_errno(mysql)) + ")");
     mysql_close(mysql);
     return status;
   }
@@ -143,10 +144,10 @@ Result<std::unique_ptr<MysqlConnection>> MysqlConnection::Connect(const MysqlPar
   // more). Every decision that must be atomic reads through a row lock (FOR UPDATE, INSERT … ON
   // DUPLICATE KEY UPDATE), which sees the latest committed version at any isolation level.
   HF_RETURN_IF_ERROR(connection->Exec("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"));
-  HF_RETURN_IF_ERROR(connection->Exec(
-      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
-      "SESSION innodb_lock_wait_timeout = " +
-      std::to_string(params.lock_wait_timeout_s)));
+  HF_RETURN_IF_ERROR(
+      connection->Exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
+                       "SESSION innodb_lock_wait_timeout = " +
+                       std::to_string(params.lock_wait_timeout_s)));
   return connection;
 }
 
@@ -166,11 +167,11 @@ Status MysqlConnection::Fail(std::string_view what, unsigned number, const char*
   last_error_ = number;
   std::string text = "mysql " + display_ + ": " + std::string(what) + ": " + message + " (error " +
                      std::to_string(number) + ")";
-  return IsUnavailable(number) ? UnavailableError(std::move(text))
-                               : InternalError(std::move(text));
+  return IsUnavailable(number) ? UnavailableError(std::move(text)) : InternalError(std::move(text));
 }
 
 Status MysqlConnection::Exec(std::string_view sql) {
+  last_error_ = 0;
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
     return Fail("query failed", mysql_errno(mysql_), mysql_error(mysql_));
   }
@@ -205,6 +206,7 @@ Status MysqlConnection::Run(st_mysql_stmt* stmt, const std::vector<MysqlParam>& 
     return InternalError("mysql statement takes " + std::to_string(mysql_stmt_param_count(stmt)) +
                          " parameters, got " + std::to_string(params.size()));
   }
+  last_error_ = 0;
   static char empty = '\0';
   std::vector<MYSQL_BIND> binds(params.size());
   std::vector<std::int64_t> integers(params.size());
@@ -237,7 +239,6 @@ Status MysqlConnection::Run(st_mysql_stmt* stmt, const std::vector<MysqlParam>& 
   if (mysql_stmt_execute(stmt) != 0) {
     return Fail("statement failed", mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
   }
-  last_error_ = 0;
   return Status::Ok();
 }
 

@@ -10,11 +10,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -33,8 +33,8 @@ struct MysqlParams {
   std::string user;
   std::string password;
   std::string database;
-  unsigned connect_timeout_s = 5;    // MYSQL_OPT_CONNECT_TIMEOUT
-  unsigned io_timeout_s = 30;        // MYSQL_OPT_READ_TIMEOUT / MYSQL_OPT_WRITE_TIMEOUT
+  unsigned connect_timeout_s = 5;     // MYSQL_OPT_CONNECT_TIMEOUT
+  unsigned io_timeout_s = 30;         // MYSQL_OPT_READ_TIMEOUT / MYSQL_OPT_WRITE_TIMEOUT
   unsigned lock_wait_timeout_s = 10;  // innodb_lock_wait_timeout of the session
   std::size_t pool_size = 8;
   // "mysql://user@host:port/db": the URL without its password, for messages.
@@ -103,6 +103,9 @@ class MysqlConnection {
   // statement) was rolled back by the server, the connection is sound, and retrying the whole
   // transaction is the remedy.
   bool IsLockConflict() const;
+  // True when the last failure was the client's own (2000–2999): the server is gone or the
+  // connection was cut. Nothing sent since the last COMMIT is committed.
+  bool IsConnectionLost() const { return last_error_ >= 2000 && last_error_ <= 2999; }
 
  private:
   MysqlConnection(st_mysql* mysql, std::string display);
@@ -113,7 +116,7 @@ class MysqlConnection {
 
   st_mysql* mysql_;
   std::string display_;
-  std::map<std::string, st_mysql_stmt*, std::less<>> statements_;
+  std::unordered_map<std::string, st_mysql_stmt*> statements_;  // by their SQL text
   unsigned last_error_ = 0;
 };
 

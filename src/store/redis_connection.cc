@@ -1,6 +1,8 @@
 #include "src/store/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 
 #include <charconv>
@@ -15,17 +17,54 @@ timeval ToTimeval(std::chrono::milliseconds d) {
   return tv;
 }
 
+// Writing to a socket the server closed raises SIGPIPE, which would kill the process; hiredis
+// writes with plain write(). Like libpq, block it in this thread while hiredis writes, and
+// swallow the one the write raised, so the application's own signal handling is left alone.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&sigpipe_);
+    sigaddset(&sigpipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe_, &previous_);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~ScopedSigpipeBlock() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec zero{};
+        sigtimedwait(&sigpipe_, nullptr, &zero);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  sigset_t sigpipe_;
+  sigset_t previous_;
+  bool was_pending_ = false;
+};
+
 }  // namespace
 
-bool ReplyView::is_nil() const { return reply_->type == REDIS_REPLY_NIL; }
-bool ReplyView::is_error() const { return reply_->type == REDIS_REPLY_ERROR; }
-bool ReplyView::is_array() const { return reply_->type == REDIS_REPLY_ARRAY; }
-bool ReplyView::is_integer() const { return reply_->type == REDIS_REPLY_INTEGER; }
+bool ReplyView::is_nil() const { return reply_ == nullptr || reply_->type == REDIS_REPLY_NIL; }
+bool ReplyView::is_error() const { return reply_ != nullptr && reply_->type == REDIS_REPLY_ERROR; }
+bool ReplyView::is_array() const { return reply_ != nullptr && reply_->type == REDIS_REPLY_ARRAY; }
+bool ReplyView::is_integer() const {
+  return reply_ != nullptr && reply_->type == REDIS_REPLY_INTEGER;
+}
 bool ReplyView::is_string() const {
+  if (reply_ == nullptr) return false;
   return reply_->type == REDIS_REPLY_STRING || reply_->type == REDIS_REPLY_STATUS;
 }
 
 std::string_view ReplyView::str() const {
+  if (reply_ == nullptr) return {};
   if (reply_->type != REDIS_REPLY_STRING && reply_->type != REDIS_REPLY_STATUS &&
       reply_->type != REDIS_REPLY_ERROR) {
     return {};
@@ -34,6 +73,7 @@ std::string_view ReplyView::str() const {
 }
 
 long long ReplyView::integer() const {
+  if (reply_ == nullptr) return 0;
   if (reply_->type == REDIS_REPLY_INTEGER) return reply_->integer;
   long long value = 0;
   if (reply_->type == REDIS_REPLY_STRING) {
@@ -42,11 +82,11 @@ long long ReplyView::integer() const {
   return value;
 }
 
-std::size_t ReplyView::size() const {
-  return reply_->type == REDIS_REPLY_ARRAY ? reply_->elements : 0;
-}
+std::size_t ReplyView::size() const { return is_array() ? reply_->elements : 0; }
 
-ReplyView ReplyView::operator[](std::size_t i) const { return ReplyView(reply_->element[i]); }
+ReplyView ReplyView::operator[](std::size_t i) const {
+  return ReplyView(i < size() ? reply_->element[i] : nullptr);
+}
 
 RedisReply::RedisReply(redisReply* reply) : reply_(reply) {}
 
@@ -58,9 +98,8 @@ std::string RedisEndpoint::Describe() const {
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoint& endpoint) {
   const std::string where = endpoint.Describe();
-  redisContext* context =
-      redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
-                              ToTimeval(endpoint.connect_timeout));
+  redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
+                                                  ToTimeval(endpoint.connect_timeout));
   if (context == nullptr) return UnavailableError("cannot connect to " + where + ": out of memory");
   // Owned from here on, so every early return below closes it.
   std::unique_ptr<RedisConnection> connection(new RedisConnection(context, where));
@@ -68,8 +107,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoi
     return UnavailableError("cannot connect to " + where + ": " + context->errstr);
   }
   if (redisSetTimeout(context, ToTimeval(endpoint.command_timeout)) != REDIS_OK) {
-    return UnavailableError("cannot set the command timeout on " + where + ": " +
-                            context->errstr);
+    return UnavailableError("cannot set the command timeout on " + where + ": " + context->errstr);
   }
   redisEnableKeepAlive(context);
   if (!endpoint.password.empty()) {
@@ -121,7 +159,12 @@ Status RedisConnection::Append(const std::vector<std::string_view>& args) {
 Result<RedisReply> RedisConnection::Read() {
   if (broken()) return Broken("reading a reply");
   void* reply = nullptr;
-  if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) {
+  int status = REDIS_OK;
+  {
+    ScopedSigpipeBlock no_sigpipe;  // redisGetReply first writes what Append queued
+    status = redisGetReply(context_, &reply);
+  }
+  if (status != REDIS_OK || reply == nullptr) {
     if (reply != nullptr) freeReplyObject(reply);
     return Broken("reading a reply");
   }

@@ -20,7 +20,9 @@ struct redisReply;
 
 namespace hookfence::store::internal {
 
-// A read-only view of a reply or of one of its elements; valid while its RedisReply lives.
+// A read-only view of a reply or of one of its elements; valid while its RedisReply lives. An
+// element past the end of an array reads as a nil reply, so a malformed answer cannot be read
+// out of bounds.
 class ReplyView {
  public:
   explicit ReplyView(const redisReply* reply) : reply_(reply) {}
@@ -37,7 +39,7 @@ class ReplyView {
   long long integer() const;
   // The number of elements of an array reply; 0 for the others.
   std::size_t size() const;
-  // Element i of an array reply; i < size().
+  // Element i of an array reply; nil when there is none.
   ReplyView operator[](std::size_t i) const;
 
  private:

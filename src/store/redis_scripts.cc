@@ -1,6 +1,12 @@
 #include "src/store/redis_scripts.h"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <map>
+#include <utility>
+
+#include "src/store/record_codec.h"
 
 namespace hookfence::store::internal {
 namespace {
@@ -202,7 +208,7 @@ return {'acquired', rec.fence, fmt(rec.lease)}
 )lua";
 
 // ARGV: prefix, now, limit, lease, max_clock_skew, most candidates to examine.
-// Returns {{passed_dead_predecessor '1' | '0', {the record's fields}}, ...}: the due PENDING
+// Returns {{passed_dead_predecessor '1' | '0', key, {the record's fields}}, ...}: the due PENDING
 // records and the lapsed leases, merged by the time they became claimable (then by seq).
 constexpr char kClaimDue[] = R"lua(
 local limit, lease, skew = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -268,7 +274,7 @@ while #claims < limit and budget > 0 and not (lists[1].done and lists[2].done) d
         take_over(rec, lease, skew)
         save(rec)
         index(rec)
-        table.insert(claims, {dead, fields_of(rec.key)})
+        table.insert(claims, {dead, rec.key, fields_of(rec.key)})
       end
     end
   end
@@ -486,6 +492,31 @@ constexpr std::array<ScriptText, kRedisScriptCount> kScripts = {{
     {"set_layout", kSetLayout},
 }};
 
+Status Corrupt(std::string_view field) {
+  return InternalError("corrupt record field '" + std::string(field) + "' in redis");
+}
+
+Result<long long> Integer(std::string_view field, std::string_view text) {
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    return Corrupt(field);
+  }
+  return value;
+}
+
+Result<Attempt> DecodeAttempt(std::string_view text) {
+  std::array<long long, 4> numbers{};
+  for (long long& number : numbers) {
+    const auto bar = text.find('|');
+    if (bar == std::string_view::npos) return Corrupt("attempt log");
+    HF_ASSIGN_OR_RETURN(number, Integer("attempt log", text.substr(0, bar)));
+    text.remove_prefix(bar + 1);
+  }
+  return Attempt{FromMicros(numbers[0]), static_cast<std::uint64_t>(numbers[1]),
+                 static_cast<int>(numbers[2]), std::string(text), Duration(numbers[3])};
+}
+
 }  // namespace
 
 const std::string& RedisScriptSource(RedisScript script) {
@@ -498,5 +529,82 @@ const std::string& RedisScriptSource(RedisScript script) {
 }
 
 const char* RedisScriptName(RedisScript script) { return kScripts[static_cast<int>(script)].name; }
+
+// "at|fence|status|latency|error": what the scripts append to the attempt log.
+std::string EncodeRedisAttempt(const Attempt& a) {
+  return std::to_string(ToMicros(a.at)) + "|" + std::to_string(a.fence) + "|" +
+         std::to_string(a.status) + "|" + std::to_string(a.latency.count()) + "|" + a.error;
+}
+
+// A record from its fields as name, value pairs (an HGETALL reply or the scripts' equivalent).
+// The payload and response are there only when the pairs hold them.
+Result<Record> ParseRedisRecord(std::string key, ReplyView pairs) {
+  std::map<std::string_view, std::string_view> f;
+  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) f[pairs[i].str()] = pairs[i + 1].str();
+  auto required = [&](const char* name) -> Result<long long> {
+    auto it = f.find(name);
+    if (it == f.end()) return Corrupt(name);
+    return Integer(name, it->second);
+  };
+  auto optional_time = [&](const char* name) -> Result<std::optional<Timestamp>> {
+    auto it = f.find(name);
+    if (it == f.end()) return std::optional<Timestamp>();
+    HF_ASSIGN_OR_RETURN(long long micros, Integer(name, it->second));
+    return std::optional<Timestamp>(FromMicros(micros));
+  };
+  auto text = [&](const char* name) {
+    auto it = f.find(name);
+    return it == f.end() ? std::string() : std::string(it->second);
+  };
+  Record r;
+  r.key = std::move(key);
+  r.fingerprint = text("fp");
+  HF_ASSIGN_OR_RETURN(long long driver, required("drv"));
+  HF_ASSIGN_OR_RETURN(long long state, required("st"));
+  if (driver < 0 || driver > 1) return Corrupt("drv");
+  if (state < 0 || state > 3) return Corrupt("st");
+  r.driver = static_cast<Driver>(driver);
+  r.state = static_cast<State>(state);
+  HF_ASSIGN_OR_RETURN(long long seq, required("seq"));
+  HF_ASSIGN_OR_RETURN(long long fence, required("fence"));
+  HF_ASSIGN_OR_RETURN(long long attempts, required("att"));
+  HF_ASSIGN_OR_RETURN(long long received, required("rcv"));
+  HF_ASSIGN_OR_RETURN(long long updated, required("upd"));
+  r.seq = static_cast<std::uint64_t>(seq);
+  r.fence = static_cast<std::uint64_t>(fence);
+  r.attempts = static_cast<std::uint32_t>(attempts);
+  r.received_at = FromMicros(received);
+  r.updated_at = FromMicros(updated);
+  HF_ASSIGN_OR_RETURN(r.lease_until, optional_time("lease"));
+  HF_ASSIGN_OR_RETURN(r.due_at, optional_time("due"));
+  HF_ASSIGN_OR_RETURN(r.finished_at, optional_time("fin"));
+  r.ordering_key = text("ok");
+  r.last_error = text("err");
+  r.tombstone = text("tomb") == "1";
+  // The log is a ring of kAttemptLogSize fields; entry logc - 1 is the newest.
+  long long logged = 0;
+  if (f.contains("logc")) {
+    HF_ASSIGN_OR_RETURN(logged, required("logc"));
+  }
+  const long long ring = static_cast<long long>(kAttemptLogSize);
+  for (long long i = std::max(0LL, logged - ring); i < logged; ++i) {
+    auto it = f.find("l" + std::to_string(i % ring));
+    if (it == f.end()) return Corrupt("attempt log");
+    HF_ASSIGN_OR_RETURN(Attempt attempt, DecodeAttempt(it->second));
+    r.attempt_log.push_back(std::move(attempt));
+  }
+  if (auto it = f.find("resp"); it != f.end()) {
+    HF_ASSIGN_OR_RETURN(r.response, internal::DecodeResponse(it->second));
+  }
+  if (auto it = f.find("body"); it != f.end()) {
+    Payload payload;
+    payload.body = std::string(it->second);
+    if (auto h = f.find("hdrs"); h != f.end()) {
+      HF_ASSIGN_OR_RETURN(payload.headers, internal::DecodeHeaders(h->second));
+    }
+    r.payload = std::move(payload);
+  }
+  return r;
+}
 
 }  // namespace hookfence::store::internal

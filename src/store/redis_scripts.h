@@ -1,9 +1,11 @@
-// The Lua scripts of the Redis backend: every state change of a record (and its indexes) is one
-// script, so Redis runs it atomically; the reads that must be one snapshot are scripts too.
+// The Redis backend's data layout: the Lua scripts that change it and the C++ side of its record
+// fields. Every state change of a record (and its indexes) is one script, so Redis runs it
+// atomically; the reads that must be one snapshot are scripts too.
 //
 // Each script's ARGV starts with the key prefix and the caller's now (microseconds since the epoch,
-// from StoreOptions::clock: the scripts never ask Redis for the time). Every script checks all it
-// needs before its first write, because Redis does not roll back a script that fails midway.
+// from StoreOptions::clock: the scripts never ask Redis for the time). Redis does not roll back a
+// script that fails midway, so a script makes every check on a record before its first write to
+// it, and the scripts that touch many records (ClaimDue, Sweep) finish one before the next.
 //
 // Data layout under prefix P (DESIGN §4; see redis_scripts.cc for the fields of a record):
 //   P:r:<key>            hash: one record
@@ -18,10 +20,14 @@
 //   P:fc, P:fd, P:ft     sorted sets key by finished_at: COMPLETED and DEAD records with their
 //                        payload, and tombstones (Sweep; P:fd also counts the dead letters)
 //   P:layout             hash: version and readable_by of this layout (migration.h)
-// Thread-safety: constant data.
+// Thread-safety: constant data and pure functions.
 #pragma once
 
 #include <string>
+
+#include "hookfence/record.h"
+#include "hookfence/result.h"
+#include "src/store/redis_connection.h"
 
 namespace hookfence::store::internal {
 
@@ -47,5 +53,13 @@ const std::string& RedisScriptSource(RedisScript script);
 
 // A short name for error messages, e.g. "accept".
 const char* RedisScriptName(RedisScript script);
+
+// An attempt as the scripts keep it in a record's log: "at|fence|status|latency|error".
+std::string EncodeRedisAttempt(const Attempt& attempt);
+
+// A record from its hash fields as name, value pairs (an HGETALL reply, or the scripts' own
+// selection); the payload and response only when the pairs hold them. kInternal for a field
+// this build cannot read.
+Result<Record> ParseRedisRecord(std::string key, ReplyView pairs);
 
 }  // namespace hookfence::store::internal
