@@ -120,6 +120,8 @@ Result<PgResult> Interpret(PGresult* result) {
   }
 }
 
+void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
+
 }  // namespace
 
 bool RolledBackByServer(const Status& status) {
@@ -320,6 +322,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgParams& para
     PQfinish(conn);
     return UnavailableError("cannot connect to " + params.display + ": " + why);
   }
+  // The server's NOTICEs ("schema … already exists, skipping") are not for the user: libpq would
+  // print them on stderr, in the middle of the CLI's output.
+  PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
   if (PQsetnonblocking(conn, 1) != 0) {
     PQfinish(conn);
     return UnavailableError("cannot set up the connection to " + params.display);
