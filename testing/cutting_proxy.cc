@@ -86,6 +86,8 @@ class CuttingProxyImpl : public CuttingProxy {
 
   std::size_t connections_accepted() const override { return accepted_; }
 
+  std::size_t cuts() const override { return cuts_; }
+
  private:
   struct Link {
     int client = -1;
@@ -95,9 +97,10 @@ class CuttingProxyImpl : public CuttingProxy {
   };
 
   // Shuts both sockets down with a reset; the link's thread sees the error and closes them.
-  static void Cut(Link& link) {
+  void Cut(Link& link, bool counted = true) {
     if (link.cut) return;
     link.cut = true;
+    if (counted) ++cuts_;
     ResetOnClose(link.client);
     ResetOnClose(link.server);
     shutdown(link.client, SHUT_RDWR);
@@ -170,7 +173,7 @@ class CuttingProxyImpl : public CuttingProxy {
       if (done) break;
     }
     std::lock_guard lock(mu_);
-    Cut(*link);
+    Cut(*link, /*counted=*/false);  // closed by one side: only its sockets are left to close
     close(link->client);
     close(link->server);
     for (auto it = links_.begin(); it != links_.end(); ++it) {
@@ -190,6 +193,7 @@ class CuttingProxyImpl : public CuttingProxy {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> down_{false};
   std::atomic<std::size_t> accepted_{0};
+  std::atomic<std::size_t> cuts_{0};
   std::mutex mu_;
   std::list<Link> links_;  // a list: Pump holds a pointer to its link
   std::vector<std::thread> threads_;

@@ -34,6 +34,10 @@ class CuttingProxy {
 
   // Connections accepted so far (to show that a client reconnected).
   virtual std::size_t connections_accepted() const = 0;
+
+  // Connections cut so far by CutAll, SetDown or CutAfterClientBytes (not those the client or
+  // the server closed themselves).
+  virtual std::size_t cuts() const = 0;
 };
 
 // "host:port" of a postgres://, redis:// or mysql:// URL rewritten to 127.0.0.1:`port`.

@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <random>
 
+#include "src/store/mysql_connection.h"
+#include "src/store/store_url.h"
+
 namespace hookfence::testing {
 
 std::optional<std::string> TestServerUrl(std::string_view backend) {
@@ -24,6 +27,22 @@ std::string UniqueNamespace() {
   std::string name = "hf_";
   for (int i = 0; i < 16; ++i) name.push_back(kHex[rng() % 16]);
   return name;
+}
+
+Result<std::string> FreshStoreUrl(std::string_view backend, const std::string& server_url) {
+  const std::string name = UniqueNamespace();
+  const char* separator = server_url.find('?') == std::string::npos ? "?" : "&";
+  if (backend == "POSTGRES") return server_url + separator + "schema=" + name;
+  if (backend == "REDIS") return server_url + separator + "prefix=" + name;
+  HF_ASSIGN_OR_RETURN(store::StoreUrl parsed, store::ParseStoreUrl(server_url));
+  HF_ASSIGN_OR_RETURN(auto params, store::internal::MysqlParamsFromUrl(parsed));
+  HF_ASSIGN_OR_RETURN(auto db, store::internal::MysqlConnection::Connect(params));
+  HF_RETURN_IF_ERROR(db->Exec("CREATE DATABASE " + name));
+  // The server URL with `name` in place of its database (and its options kept).
+  const auto path = server_url.find('/', server_url.find("://") + 3);
+  const auto query = server_url.find('?');
+  return server_url.substr(0, path) + "/" + name +
+         (query == std::string::npos ? "" : server_url.substr(query));
 }
 
 }  // namespace hookfence::testing

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "hookfence/result.h"
+
 namespace hookfence::testing {
 
 // HOOKFENCE_TEST_<backend>_URL ("POSTGRES", "REDIS", "MYSQL"), or nullopt when unset.
@@ -21,6 +23,10 @@ bool TestServersRequired();
 // A name no other test (in this or another process) uses, for a schema, database or key prefix:
 // "hf_" + 16 random lowercase hex digits.
 std::string UniqueNamespace();
+
+// `server_url` (a test server's URL, `backend` as above) narrowed to a fresh, empty namespace of
+// its own: a new schema (postgres), key prefix (redis) or database, created now (mysql).
+Result<std::string> FreshStoreUrl(std::string_view backend, const std::string& server_url);
 
 }  // namespace hookfence::testing
 

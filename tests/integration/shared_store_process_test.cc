@@ -14,7 +14,6 @@
 //   - `hookfence migrate` on the shared store.
 // The servers come from scripts/test-servers.sh (HOOKFENCE_TEST_*_URL); each test works in a
 // schema, key prefix or database of its own. Every wait polls a condition with a deadline.
-#include <mysql.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -44,32 +43,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kSource = kProcessTestSource;
-
-// A MySQL database of its own for one test (the URL names a database that must exist).
-Result<std::string> NewMysqlDatabase(const std::string& url, const std::string& name) {
-  HF_ASSIGN_OR_RETURN(store::StoreUrl parsed, store::ParseStoreUrl(url));
-  MYSQL* db = mysql_init(nullptr);
-  if (db == nullptr) return UnavailableError("mysql_init failed");
-  Status status = Status::Ok();
-  if (mysql_real_connect(db, parsed.host.c_str(), parsed.user.c_str(), parsed.password.c_str(),
-                         nullptr, static_cast<unsigned>(parsed.port), nullptr, 0) == nullptr ||
-      mysql_query(db, ("CREATE DATABASE " + name).c_str()) != 0) {
-    status = UnavailableError(std::string("mysql: ") + mysql_error(db));
-  }
-  mysql_close(db);
-  HF_RETURN_IF_ERROR(status);
-  const auto slash = url.find('/', url.find("://") + 3);
-  return url.substr(0, slash) + "/" + name;
-}
-
-// The test server's URL with a namespace of this test's own.
-Result<std::string> FreshStoreUrl(const std::string& backend, const std::string& url) {
-  const std::string name = UniqueNamespace();
-  const char* separator = url.find('?') == std::string::npos ? "?" : "&";
-  if (backend == "POSTGRES") return url + separator + "schema=" + name;
-  if (backend == "REDIS") return url + separator + "prefix=" + name;
-  return NewMysqlDatabase(url, name);
-}
 
 class SharedStoreProcessTest : public ::testing::TestWithParam<std::string> {
  protected:
