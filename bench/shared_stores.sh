@@ -38,7 +38,7 @@ HOOKFENCE_BENCH_POSTGRES_URL=${HOOKFENCE_TEST_POSTGRES_URL} \
 body=$(head -c 1500 /dev/zero | tr '\0' 'x')
 
 echo "=== PostgreSQL alone: pgbench, INSERT … ON CONFLICT … RETURNING of a new 1.5 KB row"
-psql -q -h 127.0.0.1 -p "${pg_port}" -U hookfence postgres -c \
+PGOPTIONS='-c client_min_messages=warning' psql -q -h 127.0.0.1 -p "${pg_port}" -U hookfence postgres -c \
   "DROP TABLE IF EXISTS raw_events;
    CREATE TABLE raw_events (key text PRIMARY KEY, fingerprint text NOT NULL, body text NOT NULL,
                             fence bigint NOT NULL, lease_until bigint NOT NULL);"
@@ -55,10 +55,12 @@ for clients in 1 32; do
 done
 
 echo "=== Redis alone: redis-benchmark, SET NX of a new 1.5 KB value"
+# redis-benchmark names the test after the whole command (1.5 KB of x): keep only its figures.
 for clients in 1 32; do
   echo "clients: ${clients}"
-  redis-benchmark -h 127.0.0.1 -p "${redis_port}" -c "${clients}" -n $((clients == 1 ? 20000 : 200000)) \
-    -r 1000000000 -q SET "raw:__rand_int__" "${body}" NX
+  redis-benchmark -h 127.0.0.1 -p "${redis_port}" -c "${clients}" -n $((clients == 1 ? 5000 : 100000)) \
+    -r 1000000000 -q SET "raw:__rand_int__" "${body}" NX | tr '\r' '\n' |
+    grep 'requests per second' | sed 's/.* NX: //'
 done
 
 echo "=== MariaDB alone: mysqlslap, INSERT … ON DUPLICATE KEY UPDATE of a new 1.5 KB row"
@@ -68,9 +70,11 @@ mysql_cli=(mariadb --no-defaults -h 127.0.0.1 -P "${mysql_port}" -u hookfence -p
    CREATE TABLE raw_events (k VARBINARY(255) PRIMARY KEY, body LONGBLOB NOT NULL,
                             fence BIGINT NOT NULL) ENGINE=InnoDB;"
 for clients in 1 32; do
+  queries=$((clients == 1 ? 3000 : 30000))
   mysqlslap --no-defaults -h 127.0.0.1 -P "${mysql_port}" -u hookfence -phookfence \
     --create-schema=hookfence --concurrency="${clients}" --iterations=1 \
-    --number-of-queries=$((clients == 1 ? 3000 : 30000)) \
-    --query="INSERT INTO raw_events VALUES (UUID(), REPEAT('x', 1500), 1) ON DUPLICATE KEY UPDATE fence = fence + 1" |
-    grep -E 'Number of clients|Average number of seconds'
+    --number-of-queries="${queries}" \
+    --query="INSERT INTO raw_events VALUES (UUID(), REPEAT('x', 1500), 1) ON DUPLICATE KEY UPDATE fence = fence + 1" 2>/dev/null |
+    awk -v c="${clients}" -v q="${queries}" \
+      '/Average number of seconds/ { printf "clients: %d  %.0f statements per second\n", c, q / $(NF-1) }'
 done

@@ -596,16 +596,20 @@ TEST(ParseConfigTest, MemoryStoreNeedsVolatile) {
 }
 
 TEST(ParseConfigTest, StoreUrlSchemes) {
-  const ConfigLoad postgres = Parse(WithSource("[store]\nurl = \"postgres://db/hookfence\"\n"));
-  EXPECT_THAT(postgres.errors,
-              ElementsAre(IssueIs(2, 7,
-                                  "store.url: store scheme 'postgres' is not available in this "
-                                  "build; use memory:// or sqlite://")));
+  for (const char* url : {"postgres://hookfence:pw@db:5432/hookfence?pool_size=4",
+                          "redis://127.0.0.1:6379/0", "mysql://hookfence:pw@db/hookfence"}) {
+    const ConfigLoad shared = Parse(WithSource(std::string("[store]\nurl = \"") + url + "\"\n"));
+    EXPECT_TRUE(shared.errors.empty()) << url;
+    ASSERT_TRUE(shared.config.has_value()) << url;
+    EXPECT_EQ(shared.config->store.url, url);
+  }
+  const ConfigLoad bad_port = Parse(WithSource("[store]\nurl = \"postgres://db:99999/x\"\n"));
+  EXPECT_THAT(bad_port.errors, ElementsAre(IssueAt(2, 7, HasSubstr("port '99999'"))));
   const ConfigLoad no_scheme = Parse(WithSource("[store]\nurl = \"hookfence.db\"\n"));
   EXPECT_THAT(no_scheme.errors,
               ElementsAre(IssueAt(2, 7,
-                                  HasSubstr("has no scheme; expected memory:// or "
-                                            "sqlite://PATH"))));
+                                  HasSubstr("has no scheme; expected memory://, sqlite://PATH, "
+                                            "postgres://, redis:// or mysql://"))));
 }
 
 TEST(ParseConfigTest, TlsNeedsCertAndKey) {
