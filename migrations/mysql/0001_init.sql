@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (seq),
   UNIQUE KEY events_key (event_key),
   -- ClaimDue walks PENDING records by due_at and IN_PROGRESS ones by lease_until, in index
-  -- order, so FOR UPDATE SKIP LOCKED … LIMIT n locks only the rows it hands out.
+  -- order, without locks, then locks each candidate by seq (FOR UPDATE SKIP LOCKED): a locking
+  -- range scan would also lock the row just past its range, hiding it from other claims.
   KEY events_due (driver, state, due_at, seq),
   KEY events_leased (driver, state, lease_until, seq),
   -- Ordering keys: is an earlier record of the same source and key unfinished (or dead)?

@@ -416,31 +416,35 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
   }
 
   // ClaimDue's candidates come from two index ranges, each walked in its own order — PENDING by
-  // due_at, lapsed leases by lease_until — and merged, a page at a time. FOR UPDATE SKIP LOCKED
-  // locks only the rows of the pages read (until commit); a concurrent dispatcher skips them and
-  // takes the next ones, so no record is handed out twice and no dispatcher waits for another.
+  // due_at, lapsed leases by lease_until — and merged, a page at a time. The ranges are read
+  // without locks; each candidate taken is then locked on its own by primary key (FOR UPDATE
+  // SKIP LOCKED) and checked again, so a claim locks only the rows it hands out (or finds no
+  // longer claimable, or held back by an earlier record of its ordering key). A locking range
+  // scan would not do: InnoDB also locks the first entry past a range's end (MariaDB checks the
+  // end only after locking), and in events_due that entry is an IN_PROGRESS record, perhaps a
+  // lapsed lease that another dispatcher's scan of events_leased then skips; two dispatchers
+  // could so each skip the record the other held and hand it out to nobody.
   struct Candidate {
-    Record record;
+    std::uint64_t seq;
     std::int64_t at;  // when it became claimable (for a lease: lease_until + skew)
     bool leased;      // from the lapsed-lease range
-    bool operator<(const Candidate& o) const {
-      return at != o.at ? at < o.at : record.seq < o.record.seq;
-    }
+    bool operator<(const Candidate& o) const { return at != o.at ? at < o.at : seq < o.seq; }
   };
   struct Cursor {
     std::int64_t at = INT64_MIN / 2;
     std::uint64_t seq = 0;
   };
 
+  // The next `page` candidates of one range after `after`, read without locking (the latest
+  // committed rows: READ COMMITTED), from the index alone.
   Result<std::vector<Candidate>> Candidates(Txn& txn, bool leased, std::int64_t now,
                                             const Cursor& after, std::int64_t page) {
     const std::int64_t skew = leased ? options_.max_clock_skew.count() : 0;
-    const char* column = leased ? "lease_until" : "due_at";
-    const std::string sql =
-        std::string("SELECT ") + internal::kMysqlColumns + internal::kMysqlPayloadColumns +
-        " FROM events WHERE driver = 0 AND state = " + (leased ? "1" : "0") + " AND " + column +
-        " <= ? AND (" + column + " > ? OR (" + column + " = ? AND seq > ?)) ORDER BY " + column +
-        ", seq LIMIT ? FOR UPDATE SKIP LOCKED";
+    const std::string column = leased ? "lease_until" : "due_at";
+    const std::string sql = "SELECT seq, " + column +
+                            " FROM events WHERE driver = 0 AND state = " + (leased ? "1" : "0") +
+                            " AND " + column + " <= ? AND (" + column + " > ? OR (" + column +
+                            " = ? AND seq > ?)) ORDER BY " + column + ", seq LIMIT ?";
     HF_ASSIGN_OR_RETURN(
         auto rows,
         txn.Query(sql, {std::int64_t{now - skew}, std::int64_t{after.at - skew},
@@ -448,11 +452,22 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
     std::vector<Candidate> out;
     out.reserve(rows.size());
     for (const MysqlRow& row : rows) {
-      HF_ASSIGN_OR_RETURN(Record record, internal::ReadMysqlRecord(row, true));
-      const std::int64_t at = row.Int(leased ? 6 : 8) + skew;
-      out.push_back(Candidate{std::move(record), at, leased});
+      out.push_back(Candidate{static_cast<std::uint64_t>(row.Int(0)), row.Int(1) + skew, leased});
     }
     return out;
+  }
+
+  // Locks the record `seq` (that row alone) and reads it with its payload; nullopt when another
+  // transaction holds it (it is being claimed or changed: SKIP LOCKED) or it is gone.
+  Result<std::optional<Record>> LockCandidate(Txn& txn, std::uint64_t seq) {
+    HF_ASSIGN_OR_RETURN(auto rows,
+                        txn.Query(std::string("SELECT ") + internal::kMysqlColumns +
+                                      internal::kMysqlPayloadColumns +
+                                      " FROM events WHERE seq = ? FOR UPDATE SKIP LOCKED",
+                                  {MysqlInt(seq)}));
+    if (rows.empty()) return std::optional<Record>();
+    HF_ASSIGN_OR_RETURN(Record record, internal::ReadMysqlRecord(rows[0], true));
+    return std::optional<Record>(std::move(record));
   }
 
   Result<std::vector<Claim>> ClaimIn(Txn& txn, std::size_t limit, Duration lease) {
@@ -475,23 +490,22 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
       }
       // A full page may have more rows after its last one: take nothing beyond it this round.
       std::optional<std::pair<std::int64_t, std::uint64_t>> bound;
-      if (!due.empty() && !due_done) bound.emplace(due.back().at, due.back().record.seq);
+      if (!due.empty() && !due_done) bound.emplace(due.back().at, due.back().seq);
       if (!leased.empty() && !leased_done) {
-        const std::pair<std::int64_t, std::uint64_t> last{leased.back().at,
-                                                          leased.back().record.seq};
+        const std::pair<std::int64_t, std::uint64_t> last{leased.back().at, leased.back().seq};
         if (!bound || last < *bound) bound = last;
       }
       std::vector<Candidate> merged;
       merged.reserve(due.size() + leased.size());
-      std::merge(std::make_move_iterator(due.begin()), std::make_move_iterator(due.end()),
-                 std::make_move_iterator(leased.begin()), std::make_move_iterator(leased.end()),
-                 std::back_inserter(merged));
-      for (Candidate& c : merged) {
+      std::merge(due.begin(), due.end(), leased.begin(), leased.end(), std::back_inserter(merged));
+      for (const Candidate& c : merged) {
         if (claims.size() == limit) break;
-        if (bound && *bound < std::pair{c.at, c.record.seq}) break;
-        (c.leased ? after_leased : after_due) = Cursor{c.at, c.record.seq};
-        Record& record = c.record;
-        if (!internal::Claimable(record, txn.now, options_.max_clock_skew)) continue;
+        if (bound && *bound < std::pair{c.at, c.seq}) break;
+        (c.leased ? after_leased : after_due) = Cursor{c.at, c.seq};
+        HF_ASSIGN_OR_RETURN(auto locked, LockCandidate(txn, c.seq));
+        // Held by another transaction, or claimed (or changed) since the range was read.
+        if (!locked || !internal::Claimable(*locked, txn.now, options_.max_clock_skew)) continue;
+        Record& record = *locked;
         bool passed_dead = false;
         if (!record.ordering_key.empty()) {
           HF_ASSIGN_OR_RETURN(auto first,
