@@ -18,6 +18,7 @@
 #include "src/store/mysql_txn.h"
 #include "src/store/read_modify_write_store.h"
 #include "src/store/transitions.h"
+#include "src/store/write_queue.h"
 
 namespace hookfence::store {
 namespace {
@@ -93,24 +94,12 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
         options_(std::move(options)),
         pool_([this] { return MysqlConnection::Connect(params_); }, params_.pool_size),
         writer_pool_([this] { return MysqlConnection::Connect(params_); }, 1) {
-    thread_ = std::thread([this] { WriterLoop(); });
+    writes_.Start();
   }
 
-  ~MysqlStore() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  ~MysqlStore() override { writes_.Stop(); }
 
-  StoreStats Stats() const override {
-    std::lock_guard lock(mu_);
-    StoreStats stats = stats_;
-    stats.pending_writes = queue_.size();
-    return stats;
-  }
+  StoreStats Stats() const override { return writes_.Stats(); }
 
   Result<AcceptOutcome> Accept(AcceptRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateAccept(request));
@@ -295,15 +284,7 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
   Result<T> Write(std::string key, std::function<Result<T>(Txn&)> fn) {
     auto op = std::make_unique<TypedWriteOp<T>>(std::move(key), std::move(fn));
     auto answer = op->Answer();
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return UnavailableError("store is closing");
-      if (options_.max_pending_writes != 0 && queue_.size() >= options_.max_pending_writes) {
-        return ResourceExhaustedError("store write queue is full (overloaded)");
-      }
-      queue_.push_back(std::move(op));
-    }
-    cv_.notify_one();
+    HF_RETURN_IF_ERROR(writes_.Push(std::move(op)));
     return answer.get();
   }
 
@@ -557,34 +538,14 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
     return rows.size();
   }
 
-  void WriterLoop() {
-    for (;;) {
-      std::vector<std::unique_ptr<WriteOp>> batch;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every queued call has been answered
-        const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      // Rows are locked in key order (calls of one key keep their order), so that two gateways'
-      // batches over the same keys queue behind each other instead of deadlocking.
-      std::stable_sort(batch.begin(), batch.end(),
-                       [](const auto& a, const auto& b) { return a->key() < b->key(); });
-      Status commit = RunBatch(batch);
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.batches;
-        stats_.batched_operations += batch.size();
-        const auto& bounds = StoreStats::kBatchSizeBounds;
-        const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), batch.size());
-        ++stats_.batch_sizes[static_cast<std::size_t>(bucket - bounds.begin())];
-      }
-      for (auto& op : batch) op->Finish(commit);
-    }
+  // The writer's work: one batch committed, then every call in it answered with its fate.
+  void RunAndAnswer(std::vector<std::unique_ptr<WriteOp>>& batch) {
+    // Rows are locked in key order (calls of one key keep their order), so that two gateways'
+    // batches over the same keys queue behind each other instead of deadlocking.
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const auto& a, const auto& b) { return a->key() < b->key(); });
+    const Status commit = RunBatch(batch);
+    for (auto& op : batch) op->Finish(commit);
   }
 
   // Applies every operation of the batch in one transaction and commits it (one group commit);
@@ -609,12 +570,9 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
   Pool pool_;         // reads, claims, owner operations, sweeps
   Pool writer_pool_;  // the writer's one connection
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<WriteOp>> queue_;
-  bool stopping_ = false;
-  StoreStats stats_;  // pending_writes is filled in by Stats()
-  std::thread thread_;
+  // Declared last: stopped (in the destructor) before anything RunAndAnswer uses goes.
+  internal::WriteQueue<WriteOp> writes_{options_.max_batch, options_.max_pending_writes,
+                                        [this](auto& batch) { RunAndAnswer(batch); }};
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "src/store/redis_connection.h"
 #include "src/store/redis_scripts.h"
 #include "src/store/transitions.h"
+#include "src/store/write_queue.h"
 
 namespace hookfence::store {
 namespace {
@@ -201,24 +202,12 @@ class RedisStore final : public Store {
             std::chrono::duration_cast<std::chrono::milliseconds>(
                 options_.retention + options_.key_retention + options_.dead_retention + kTtlMargin)
                 .count())) {
-    thread_ = std::thread([this] { WriterLoop(); });
+    writes_.Start();
   }
 
-  ~RedisStore() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  ~RedisStore() override { writes_.Stop(); }
 
-  StoreStats Stats() const override {
-    std::lock_guard lock(mu_);
-    StoreStats stats = stats_;
-    stats.pending_writes = queue_.size();
-    return stats;
-  }
+  StoreStats Stats() const override { return writes_.Stats(); }
 
   Result<AcceptOutcome> Accept(AcceptRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateAccept(request));
@@ -471,43 +460,15 @@ class RedisStore final : public Store {
   Result<RedisReply> Write(RedisScript script, std::vector<std::string> args) {
     auto op = std::make_unique<WriteOp>(WriteOp{script, std::move(args), {}});
     auto answer = op->answer.get_future();
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return UnavailableError("store is closing");
-      if (options_.max_pending_writes != 0 && queue_.size() >= options_.max_pending_writes) {
-        return ResourceExhaustedError("store write queue is full (overloaded)");
-      }
-      queue_.push_back(std::move(op));
-    }
-    cv_.notify_one();
+    HF_RETURN_IF_ERROR(writes_.Push(std::move(op)));
     return answer.get();
   }
 
-  void WriterLoop() {
-    for (;;) {
-      std::vector<std::unique_ptr<WriteOp>> batch;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every queued call has been answered
-        const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      std::vector<Result<RedisReply>> replies = SendBatch(batch);
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.batches;
-        stats_.batched_operations += batch.size();
-        const auto& bounds = StoreStats::kBatchSizeBounds;
-        const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), batch.size());
-        ++stats_.batch_sizes[static_cast<std::size_t>(bucket - bounds.begin())];
-      }
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        batch[i]->answer.set_value(std::move(replies[i]));
-      }
+  // The writer's work: one batch sent as one pipeline, then every call answered with its reply.
+  void RunAndAnswer(std::vector<std::unique_ptr<WriteOp>>& batch) {
+    std::vector<Result<RedisReply>> replies = SendBatch(batch);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->answer.set_value(std::move(replies[i]));
     }
   }
 
@@ -579,12 +540,9 @@ class RedisStore final : public Store {
   Pool pool_;
   const std::string ttl_ms_;  // the safety-net TTL of finished records
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<WriteOp>> queue_;
-  bool stopping_ = false;
-  StoreStats stats_;  // pending_writes is filled in by Stats()
-  std::thread thread_;
+  // Declared last: stopped (in the destructor) before anything RunAndAnswer uses goes.
+  internal::WriteQueue<WriteOp> writes_{options_.max_batch, options_.max_pending_writes,
+                                        [this](auto& batch) { RunAndAnswer(batch); }};
 };
 
 // Refuses a server that may lose acknowledged writes (DESIGN §4), unless volatile is accepted.

@@ -17,6 +17,7 @@
 #include "src/store/record_codec.h"
 #include "src/store/sqlite_connection.h"
 #include "src/store/transitions.h"
+#include "src/store/write_queue.h"
 
 namespace hookfence::store {
 namespace {
@@ -312,24 +313,12 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
         options_(std::move(options)),
         writer_(std::move(writer)),
         record_count_(record_count) {
-    thread_ = std::thread([this] { WriterLoop(); });
+    writes_.Start();
   }
 
-  ~SqliteStore() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  ~SqliteStore() override { writes_.Stop(); }
 
-  StoreStats Stats() const override {
-    std::lock_guard lock(mu_);
-    StoreStats stats = stats_;
-    stats.pending_writes = queue_.size();
-    return stats;
-  }
+  StoreStats Stats() const override { return writes_.Stats(); }
 
   Result<AcceptOutcome> Accept(AcceptRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateAccept(request));
@@ -494,15 +483,7 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   Result<T> Write(std::function<Result<T>(Txn&)> fn) {
     auto op = std::make_unique<TypedWriteOp<T>>(std::move(fn));
     auto answer = op->Answer();
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return UnavailableError("store is closing");
-      if (options_.max_pending_writes != 0 && queue_.size() >= options_.max_pending_writes) {
-        return ResourceExhaustedError("store write queue is full (overloaded)");
-      }
-      queue_.push_back(std::move(op));
-    }
-    cv_.notify_one();
+    HF_RETURN_IF_ERROR(writes_.Push(std::move(op)));
     return answer.get();
   }
 
@@ -647,30 +628,10 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
     return keys.size();
   }
 
-  void WriterLoop() {
-    for (;;) {
-      std::vector<std::unique_ptr<WriteOp>> batch;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every queued call has been answered
-        const std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      Status commit = RunBatch(batch);
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.batches;
-        stats_.batched_operations += batch.size();
-        const auto& bounds = StoreStats::kBatchSizeBounds;
-        const auto bucket = std::lower_bound(bounds.begin(), bounds.end(), batch.size());
-        ++stats_.batch_sizes[static_cast<std::size_t>(bucket - bounds.begin())];
-      }
-      for (auto& op : batch) op->Finish(commit);
-    }
+  // The writer's work: one batch committed, then every call in it answered with its fate.
+  void RunAndAnswer(std::vector<std::unique_ptr<WriteOp>>& batch) {
+    const Status commit = RunBatch(batch);
+    for (auto& op : batch) op->Finish(commit);
   }
 
   // Applies every operation of the batch in one transaction and commits it; the result is the
@@ -724,12 +685,9 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   std::unique_ptr<Connection> writer_;  // owned by the writer thread after construction
   std::uint64_t record_count_;          // writer thread only
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<WriteOp>> queue_;
-  bool stopping_ = false;
-  StoreStats stats_;  // pending_writes is filled in by Stats()
-  std::thread thread_;
+  // Declared last: stopped (in the destructor) before anything RunAndAnswer uses goes.
+  internal::WriteQueue<WriteOp> writes_{options_.max_batch, options_.max_pending_writes,
+                                        [this](auto& batch) { RunAndAnswer(batch); }};
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;
