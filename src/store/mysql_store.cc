@@ -37,42 +37,9 @@ using Pool = internal::ConnectionPool<MysqlConnection>;
 constexpr int kMaxTransactionRuns = 8;
 constexpr std::int64_t kSweepChunk = 500;
 
-class WriteOp {
- public:
-  explicit WriteOp(std::string key) : key_(std::move(key)) {}
-  virtual ~WriteOp() = default;
-  const std::string& key() const { return key_; }
-  // Runs the operation in `txn`; may run again (in a new transaction) after a lock conflict.
-  virtual void Run(Txn& txn) = 0;
-  // Answers the caller once the batch's fate (`commit`) is known.
-  virtual void Finish(const Status& commit) = 0;
-
- private:
-  std::string key_;
-};
-
+using WriteOp = internal::TransactionalWriteOp<Txn>;
 template <typename T>
-class TypedWriteOp final : public WriteOp {
- public:
-  TypedWriteOp(std::string key, std::function<Result<T>(Txn&)> fn)
-      : WriteOp(std::move(key)), fn_(std::move(fn)) {}
-  void Run(Txn& txn) override { result_.emplace(fn_(txn)); }
-  void Finish(const Status& commit) override {
-    if (!commit.ok()) {
-      promise_.set_value(Result<T>(commit));
-    } else if (!result_) {
-      promise_.set_value(Result<T>(InternalError("write operation was not run")));
-    } else {
-      promise_.set_value(std::move(*result_));
-    }
-  }
-  std::future<Result<T>> Answer() { return promise_.get_future(); }
-
- private:
-  std::function<Result<T>(Txn&)> fn_;
-  std::optional<Result<T>> result_;
-  std::promise<Result<T>> promise_;
-};
+using TypedWriteOp = internal::TypedTransactionalWriteOp<Txn, T>;
 
 struct Done {};
 

@@ -271,35 +271,9 @@ class Txn {
   Status failure_;
 };
 
-class WriteOp {
- public:
-  virtual ~WriteOp() = default;
-  virtual void Run(Txn& txn) = 0;
-  // Answers the caller once the batch's fate (`commit`) is known.
-  virtual void Finish(const Status& commit) = 0;
-};
-
+using WriteOp = internal::TransactionalWriteOp<Txn>;
 template <typename T>
-class TypedWriteOp final : public WriteOp {
- public:
-  explicit TypedWriteOp(std::function<Result<T>(Txn&)> fn) : fn_(std::move(fn)) {}
-  void Run(Txn& txn) override { result_.emplace(fn_(txn)); }
-  void Finish(const Status& commit) override {
-    if (!commit.ok()) {
-      promise_.set_value(Result<T>(commit));
-    } else if (!result_) {
-      promise_.set_value(Result<T>(InternalError("write operation was not run")));
-    } else {
-      promise_.set_value(std::move(*result_));
-    }
-  }
-  std::future<Result<T>> Answer() { return promise_.get_future(); }
-
- private:
-  std::function<Result<T>(Txn&)> fn_;
-  std::optional<Result<T>> result_;
-  std::promise<Result<T>> promise_;
-};
+using TypedWriteOp = internal::TypedTransactionalWriteOp<Txn, T>;
 
 struct Done {};
 
@@ -481,7 +455,7 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   // Queues `fn` for the writer and waits until its batch is committed (or failed).
   template <typename T>
   Result<T> Write(std::function<Result<T>(Txn&)> fn) {
-    auto op = std::make_unique<TypedWriteOp<T>>(std::move(fn));
+    auto op = std::make_unique<TypedWriteOp<T>>("", std::move(fn));
     auto answer = op->Answer();
     HF_RETURN_IF_ERROR(writes_.Push(std::move(op)));
     return answer.get();

@@ -15,8 +15,11 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -24,6 +27,49 @@
 #include "hookfence/store.h"
 
 namespace hookfence::store::internal {
+
+// One queued write of a transactional backend (SQLite, MySQL): run inside the batch's
+// transaction `Txn`, answered once the fate of the whole batch is known.
+template <typename Txn>
+class TransactionalWriteOp {
+ public:
+  // `key` orders the locks of a batch where the backend needs it; may be empty.
+  explicit TransactionalWriteOp(std::string key) : key_(std::move(key)) {}
+  virtual ~TransactionalWriteOp() = default;
+  const std::string& key() const { return key_; }
+  // Runs the operation in `txn`; may run again (in a new transaction) after a lock conflict.
+  virtual void Run(Txn& txn) = 0;
+  // Answers the caller once the batch's fate (`commit`) is known.
+  virtual void Finish(const Status& commit) = 0;
+
+ private:
+  std::string key_;
+};
+
+// The operation `fn` with a result of type T, which the caller awaits through Answer().
+template <typename Txn, typename T>
+class TypedTransactionalWriteOp final : public TransactionalWriteOp<Txn> {
+ public:
+  TypedTransactionalWriteOp(std::string key, std::function<Result<T>(Txn&)> fn)
+      : TransactionalWriteOp<Txn>(std::move(key)), fn_(std::move(fn)) {}
+  void Run(Txn& txn) override { result_.emplace(fn_(txn)); }
+  // A failed commit fails the call whatever it computed: nothing it reported happened.
+  void Finish(const Status& commit) override {
+    if (!commit.ok()) {
+      promise_.set_value(Result<T>(commit));
+    } else if (!result_) {
+      promise_.set_value(Result<T>(InternalError("write operation was not run")));
+    } else {
+      promise_.set_value(std::move(*result_));
+    }
+  }
+  std::future<Result<T>> Answer() { return promise_.get_future(); }
+
+ private:
+  std::function<Result<T>(Txn&)> fn_;
+  std::optional<Result<T>> result_;
+  std::promise<Result<T>> promise_;
+};
 
 template <typename Op>
 class WriteQueue {
