@@ -2,11 +2,13 @@
 // docs/configuration.md and collects every error and warning with its line and column.
 #include "src/server/config.h"
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -331,6 +333,15 @@ class Loader {
     return table;
   }
 
+  // Remembers `path` when the string at `node` is a secret written in the file itself (no ${ENV}
+  // reference): LoadConfigFile warns when such a file is readable by every user.
+  void NoteLiteralSecret(const toml::node& node, std::string path) {
+    const toml::value<std::string>* value = node.as_string();
+    if (value != nullptr && !value->get().empty() && value->get().find("${") == std::string::npos) {
+      load_.literal_secrets.push_back(std::move(path));
+    }
+  }
+
   // A string value with ${ENV} references substituted.
   std::optional<std::string> ReadString(const toml::node& node, std::string_view path) {
     const toml::value<std::string>* value = node.as_string();
@@ -463,6 +474,7 @@ class Loader {
     if (const toml::node* node = table.get("admin_token")) {
       admin_token_at_ = node->source();
       const std::optional<std::string> token = ReadString(*node, "server.admin_token");
+      NoteLiteralSecret(*node, "server.admin_token");
       admin_token_failed_ = !token.has_value();
       server.admin_token = token.value_or("");
     }
@@ -522,6 +534,9 @@ class Loader {
       if (std::optional<std::string> url = ReadString(*node, "store.url")) {
         store.url = *url;
         Result<store::StoreUrl> parsed = store::ParseStoreUrl(*url);
+        if (parsed.ok() && !parsed->password.empty()) {
+          NoteLiteralSecret(*node, "store.url (password)");
+        }
         if (!parsed.ok()) {
           AddError(node->source(), "store.url: " + parsed.status().message());
         } else if (parsed->backend == store::Backend::kMemory && !store.volatile_ok) {
@@ -774,6 +789,7 @@ class Loader {
     }
     if (const toml::node* node = at("signing_secret")) {
       delivery.signing_secret = ReadString(*node, key_path("signing_secret")).value_or("");
+      NoteLiteralSecret(*node, key_path("signing_secret"));
     }
     if (const toml::node* node = at("headers")) {
       LoadHeaders(*node, key_path("headers"), delivery.headers);
@@ -828,6 +844,7 @@ class Loader {
       const toml::node& element = *array->get(i);
       const std::string element_path = path + "[" + std::to_string(i) + "]";
       std::optional<std::string> secret = ReadString(element, element_path);
+      NoteLiteralSecret(element, element_path);
       if (!secret.has_value()) {
         continue;
       }
@@ -892,6 +909,31 @@ ConfigLoad ParseConfig(std::string_view toml, std::string_view origin, const Env
   return Loader(env).Run(toml, origin);
 }
 
+namespace {
+
+// A file every user may read must not hold secrets: a warning naming them and both fixes (not an
+// error, so a quick start with a literal test secret still runs).
+void WarnIfReadableByAll(const std::string& path, ConfigLoad* load) {
+  struct stat info {};
+  if (load->literal_secrets.empty() || stat(path.c_str(), &info) != 0 ||
+      (info.st_mode & S_IROTH) == 0) {
+    return;
+  }
+  std::string where;
+  for (const std::string& secret : load->literal_secrets) {
+    where += (where.empty() ? "" : ", ") + secret;
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+  load->warnings.push_back(ConfigIssue{
+      0, 0,
+      std::string("the file is readable by every user (mode ") + mode +
+          ") and holds secrets written in it (" + where + "); run chmod 600 " + Quoted(path) +
+          ", or take them from the environment, e.g. secrets = [\"${STRIPE_WEBHOOK_SECRET}\"]"});
+}
+
+}  // namespace
+
 ConfigLoad LoadConfigFile(const std::string& path, const EnvLookup& env) {
   std::ifstream file(path, std::ios::binary);
   std::ostringstream text;
@@ -904,7 +946,9 @@ ConfigLoad LoadConfigFile(const std::string& path, const EnvLookup& env) {
         ConfigIssue{0, 0, "cannot read " + Quoted(path) + ": " + std::strerror(errno)});
     return load;
   }
-  return ParseConfig(text.str(), path, env);
+  ConfigLoad load = ParseConfig(text.str(), path, env);
+  WarnIfReadableByAll(path, &load);
+  return load;
 }
 
 std::string FormatIssues(std::string_view origin, const std::vector<ConfigIssue>& issues,

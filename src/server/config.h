@@ -119,6 +119,9 @@ struct ConfigLoad {
   std::optional<Config> config;       // set when there are no errors
   std::vector<ConfigIssue> errors;    // every error found, not only the first
   std::vector<ConfigIssue> warnings;  // e.g. key_retention shorter than a provider's retries
+  // Where the text holds a secret written in it rather than taken from ${ENV} (e.g.
+  // "sources[0].secrets[0]", "server.admin_token", "store.url (password)"), in file order.
+  std::vector<std::string> literal_secrets;
 };
 
 // Looks up an environment variable; nullopt when unset.

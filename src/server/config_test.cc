@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -12,9 +14,11 @@ namespace hookfence::server {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 }  // namespace
@@ -757,6 +761,48 @@ TEST(ProcessEnvTest, ReadsTheEnvironment) {
   const EnvLookup env = ProcessEnv();
   EXPECT_EQ(env("HOOKFENCE_TEST_SURELY_UNSET_VARIABLE"), std::nullopt);
   EXPECT_TRUE(env("PATH").has_value());
+}
+
+// A config file every user can read warns when it holds secrets written in it, naming them and
+// the fixes; a private file, or secrets from the environment, do not.
+TEST(LoadConfigFileTest, WorldReadableFileWithLiteralSecretsWarns) {
+  char path[] = "/tmp/hookfence-config-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const auto write = [&](const std::string& text, mode_t mode) {
+    std::ofstream(path, std::ios::trunc) << text;
+    ASSERT_EQ(chmod(path, mode), 0);
+  };
+  const std::string literal = std::string(
+                                  "[server]\nadmin_token = \"tok-literal\"\n[store]\n"
+                                  "url = \"postgres://hf:pw@db/hf\"\n") +
+                              std::string(kStripeSource);
+  write(literal, 0644);
+  ConfigLoad load = LoadConfigFile(path, FakeEnv());
+  ASSERT_TRUE(load.config.has_value());
+  EXPECT_THAT(load.literal_secrets,
+              ElementsAre("server.admin_token", "store.url (password)", "sources[0].secrets[0]"));
+  EXPECT_THAT(load.warnings,
+              Contains(IssueIs(0, 0,
+                               "the file is readable by every user (mode 0644) and holds secrets "
+                               "written in it (server.admin_token, store.url (password), "
+                               "sources[0].secrets[0]); run chmod 600 \"" +
+                                   std::string(path) +
+                                   "\", or take them from the environment, e.g. secrets = "
+                                   "[\"${STRIPE_WEBHOOK_SECRET}\"]")));
+  write(literal, 0600);
+  load = LoadConfigFile(path, FakeEnv());
+  EXPECT_THAT(load.warnings, Not(Contains(IssueAt(0, 0, HasSubstr("readable by every user")))));
+  write(std::string("[server]\nadmin_token = \"${TOKEN}\"\n") +
+            "[[sources]]\nname = \"stripe\"\nprovider = \"stripe\"\n"
+            "secrets = [\"${STRIPE_SECRET}\"]\ndestination = \"http://127.0.0.1:3000/\"\n",
+        0644);
+  load = LoadConfigFile(path, FakeEnv({{"TOKEN", "t"}, {"STRIPE_SECRET", "whsec_x"}}));
+  ASSERT_TRUE(load.config.has_value()) << load.errors.size();
+  EXPECT_TRUE(load.literal_secrets.empty());
+  EXPECT_THAT(load.warnings, Not(Contains(IssueAt(0, 0, HasSubstr("readable by every user")))));
+  unlink(path);
 }
 
 TEST(LoadConfigFileTest, UnreadableFileIsOneError) {
