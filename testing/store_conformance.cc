@@ -565,6 +565,87 @@ TEST_P(StoreConformanceTest, ConcurrentAcceptsOfOneKeyInsertOnce) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// AcceptAsync through a future: the callback may run on any thread, exactly once.
+struct AsyncAnswer {
+  Result<AcceptOutcome> outcome;
+  Payload payload;
+};
+AsyncAnswer AcceptAndWait(Store& store, AcceptRequest request) {
+  auto promise = std::make_shared<std::promise<AsyncAnswer>>();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  std::future<AsyncAnswer> answer = promise->get_future();
+  store.AcceptAsync(std::move(request),
+                    [promise, calls](Result<AcceptOutcome> outcome, Payload payload) {
+                      if (calls->fetch_add(1) == 0)
+                        promise->set_value({std::move(outcome), std::move(payload)});
+                    });
+  AsyncAnswer got = answer.get();
+  EXPECT_EQ(calls->load(), 1) << "AcceptAsync answered more than once";
+  return got;
+}
+
+TEST_P(StoreConformanceTest, AcceptAsyncAnswersAsAcceptAndHandsThePayloadBack) {
+  Harness h(GetParam());
+  const AcceptRequest original = Acc("s:a1", 30s);
+  AsyncAnswer inserted = AcceptAndWait(h.store(), original);
+  ASSERT_TRUE(inserted.outcome.ok()) << inserted.outcome.status();
+  EXPECT_EQ(inserted.outcome->kind, AcceptKind::kInserted);
+  EXPECT_EQ(inserted.outcome->fence, 1u);
+  EXPECT_EQ(inserted.payload, original.payload);
+  // Answered only once the record is there for every other reader.
+  Record stored = MustGet(h.store(), "s:a1");
+  EXPECT_EQ(stored.payload, original.payload);
+  EXPECT_EQ(stored.state, State::kInProgress);
+
+  AsyncAnswer duplicate = AcceptAndWait(h.store(), original);
+  ASSERT_TRUE(duplicate.outcome.ok());
+  EXPECT_EQ(duplicate.outcome->kind, AcceptKind::kDuplicate);
+  EXPECT_EQ(duplicate.payload, original.payload);
+  AsyncAnswer mismatch = AcceptAndWait(h.store(), Acc("s:a1", 30s, "", "{\"other\":1}"));
+  ASSERT_TRUE(mismatch.outcome.ok());
+  EXPECT_EQ(mismatch.outcome->kind, AcceptKind::kMismatch);
+  EXPECT_EQ(mismatch.payload.body, "{\"other\":1}");
+  AsyncAnswer queued = AcceptAndWait(h.store(), Acc("s:a2"));
+  ASSERT_TRUE(queued.outcome.ok());
+  EXPECT_EQ(queued.outcome->kind, AcceptKind::kQueued);
+
+  AsyncAnswer refused = AcceptAndWait(h.store(), Acc("s:bad id", 30s));
+  EXPECT_EQ(refused.outcome.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.payload.body, Body("s:bad id"));
+  EXPECT_EQ(h.store().Get("s:bad id").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.store().List(ListFilter{})->records.size(), 2u);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentAsyncAcceptsOfOneKeyInsertOnce) {
+  Harness h(GetParam());
+  constexpr int kCalls = 400;
+  std::atomic<int> inserted{0}, duplicates{0}, other{0}, answered{0};
+  std::mutex mu;
+  std::condition_variable all_answered;
+  for (int i = 0; i < kCalls; ++i) {
+    h.store().AcceptAsync(Acc("s:k" + std::to_string(i % 20), 30s),
+                          [&](Result<AcceptOutcome> outcome, Payload payload) {
+                            if (!outcome.ok() || payload.body.empty()) {
+                              other.fetch_add(1);
+                            } else if (outcome->kind == AcceptKind::kInserted) {
+                              inserted.fetch_add(1);
+                            } else if (outcome->kind == AcceptKind::kDuplicate) {
+                              duplicates.fetch_add(1);
+                            } else {
+                              other.fetch_add(1);
+                            }
+                            std::lock_guard lock(mu);
+                            answered.fetch_add(1);
+                            all_answered.notify_all();
+                          });
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(all_answered.wait_for(lock, 60s, [&] { return answered.load() == kCalls; }));
+  EXPECT_EQ(inserted.load(), 20);
+  EXPECT_EQ(duplicates.load(), kCalls - 20);
+  EXPECT_EQ(other.load(), 0);
+}
+
 TEST_P(StoreConformanceTest, OrderingKeysAreClaimedOneAtATimeInReceiptOrder) {
   Harness h(GetParam());
   auto a1 = h.store().Accept(Acc("s:a1", 10s, "cus_A"));

@@ -180,6 +180,18 @@ class Store {
   // was asked for or when an unfinished record with the same source and ordering key exists.
   virtual Result<AcceptOutcome> Accept(AcceptRequest request) = 0;
 
+  // Accept without holding the caller's thread through the group commit. `done` is called exactly
+  // once with what Accept would return, and with the request's payload handed back, so a caller
+  // that still needs the body (the gateway's dispatcher) keeps it without a copy. `done` runs on
+  // the calling thread or on a store thread and must not block.
+  // The default runs Accept on the calling thread; stores with a writer queue override it to
+  // only queue the call (see queues_accepts).
+  using AcceptCallback = std::function<void(Result<AcceptOutcome>, Payload)>;
+  virtual void AcceptAsync(AcceptRequest request, AcceptCallback done);
+  // True when AcceptAsync never blocks (it queues the call for a writer thread), so an event
+  // loop may call it directly; false when it runs Accept on the calling thread.
+  virtual bool queues_accepts() const { return false; }
+
   // Claims a key for the caller (see BeginOutcome). Takes over a caller-driven PENDING record at
   // once and any IN_PROGRESS record whose lease (plus max_clock_skew) has expired, with fence + 1.
   // Never takes a dispatcher-driven record.

@@ -5,10 +5,12 @@
 //   B <key> <fence>   Begin answered Acquired (caller-driven)
 //   C <key> <fence>   ClaimDue handed out this record with this fence
 //   F <key> <fence>   Complete succeeded
-// A line is written only after the call returned, so every line names a durable fact.
+// A line is written only after the call returned (or, for AcceptAsync, its callback ran), so every
+// line names a durable fact.
 #include <unistd.h>
 
 #include <cstdio>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +39,23 @@ hookfence::AcceptRequest Accept(const std::string& key, bool leased) {
   return r;
 }
 
+// AcceptAsync with up to 64 calls in flight, each reported from its callback (thread 3).
+[[noreturn]] void AcceptAsyncForever(hookfence::Store& store) {
+  std::counting_semaphore<64> in_flight(64);
+  for (long i = 0;; ++i) {
+    in_flight.acquire();
+    const std::string key = "crash:async-" + std::to_string(i);
+    store.AcceptAsync(Accept(key, i % 2 == 0),
+                      [key, &in_flight](hookfence::Result<AcceptOutcome> r, hookfence::Payload) {
+                        if (r.ok() && r->kind == AcceptOutcome::Kind::kInserted) {
+                          Report('A', key, r->fence);
+                        }
+                        if (r.ok() && r->kind == AcceptOutcome::Kind::kQueued) Report('Q', key, 0);
+                        in_flight.release();
+                      });
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,7 +74,8 @@ int main(int argc, char** argv) {
     threads.emplace_back([&store, t] {
       for (long i = 0;; ++i) {
         const std::string key = "crash:t" + std::to_string(t) + "-" + std::to_string(i);
-        if (t < 4) {  // accept, leased or queued
+        if (t == 3) AcceptAsyncForever(store);
+        if (t < 3) {  // accept, leased or queued
           auto r = store.Accept(Accept(key, i % 2 == 0));
           if (r.ok() && r->kind == AcceptOutcome::Kind::kInserted) Report('A', key, r->fence);
           if (r.ok() && r->kind == AcceptOutcome::Kind::kQueued) Report('Q', key, 0);

@@ -296,26 +296,26 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
 
   Result<AcceptOutcome> Accept(AcceptRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateAccept(request));
-    return Write<AcceptOutcome>([&](Txn& txn) -> Result<AcceptOutcome> {
-      HF_ASSIGN_OR_RETURN(auto existing, txn.Find(request.key, false));
-      if (existing) return internal::AcceptExisting(*existing, request.fingerprint);
-      if (AtCapacity(txn)) return internal::AcceptFull();
-      bool blocked = false;
-      if (!request.ordering_key.empty()) {
-        std::string_view key = request.key;
-        HF_ASSIGN_OR_RETURN(
-            auto first, txn.FirstUnfinished(key.substr(0, key.find(':')), request.ordering_key));
-        blocked = first.has_value();
-      }
-      const bool lease_granted = request.lease.has_value() && !blocked;
-      AcceptOutcome outcome;
-      Record record =
-          internal::NewAcceptedRecord(std::move(request), txn.now, lease_granted, &outcome);
-      HF_RETURN_IF_ERROR(txn.Insert(record));
-      outcome.seq = record.seq;
-      return outcome;
-    });
+    return Write<AcceptOutcome>([&](Txn& txn) { return AcceptIn(txn, request); });
   }
+
+  // Only queues the call: the writer answers `done` once the batch's commit is durable (or failed).
+  void AcceptAsync(AcceptRequest request, AcceptCallback done) override {
+    if (Status valid = internal::ValidateAccept(request); !valid.ok()) {
+      done(valid, std::move(request.payload));
+      return;
+    }
+    auto held = std::make_shared<AcceptRequest>(std::move(request));
+    auto op = std::make_unique<TypedWriteOp<AcceptOutcome>>(
+        "", [this, held](Txn& txn) { return AcceptIn(txn, *held); },
+        [held, done](Result<AcceptOutcome> result) {
+          done(std::move(result), std::move(held->payload));
+        });
+    if (Status queued = writes_.Push(std::move(op)); !queued.ok()) {
+      done(queued, std::move(held->payload));
+    }
+  }
+  bool queues_accepts() const override { return true; }
 
   Result<BeginOutcome> Begin(BeginRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateBegin(request));
@@ -450,6 +450,33 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   template <typename T>
   static Status StatusOf(const Result<T>& result) {
     return result.status();
+  }
+
+  // Accept inside the writer's transaction. The payload is bound straight from `request` and
+  // left there (not consumed), for AcceptAsync to hand back to its caller.
+  Result<AcceptOutcome> AcceptIn(Txn& txn, AcceptRequest& request) {
+    HF_ASSIGN_OR_RETURN(auto existing, txn.Find(request.key, false));
+    if (existing) return internal::AcceptExisting(*existing, request.fingerprint);
+    if (AtCapacity(txn)) return internal::AcceptFull();
+    bool blocked = false;
+    if (!request.ordering_key.empty()) {
+      std::string_view key = request.key;
+      HF_ASSIGN_OR_RETURN(auto first,
+                          txn.FirstUnfinished(key.substr(0, key.find(':')), request.ordering_key));
+      blocked = first.has_value();
+    }
+    const bool lease_granted = request.lease.has_value() && !blocked;
+    AcceptOutcome outcome;
+    Payload payload = std::move(request.payload);
+    request.payload = Payload();
+    Record record =
+        internal::NewAcceptedRecord(AcceptRequest(request), txn.now, lease_granted, &outcome);
+    record.payload = std::move(payload);
+    const Status inserted = txn.Insert(record);
+    request.payload = std::move(*record.payload);
+    HF_RETURN_IF_ERROR(inserted);
+    outcome.seq = record.seq;
+    return outcome;
   }
 
   // Queues `fn` for the writer and waits until its batch is committed (or failed).

@@ -46,27 +46,31 @@ class TransactionalWriteOp {
   std::string key_;
 };
 
-// The operation `fn` with a result of type T, which the caller awaits through Answer().
+// The operation `fn` with a result of type T, which the caller awaits through Answer() or, when
+// constructed with `done`, receives through that callback on the writer thread.
 template <typename Txn, typename T>
 class TypedTransactionalWriteOp final : public TransactionalWriteOp<Txn> {
  public:
-  TypedTransactionalWriteOp(std::string key, std::function<Result<T>(Txn&)> fn)
-      : TransactionalWriteOp<Txn>(std::move(key)), fn_(std::move(fn)) {}
+  TypedTransactionalWriteOp(std::string key, std::function<Result<T>(Txn&)> fn,
+                            std::function<void(Result<T>)> done = nullptr)
+      : TransactionalWriteOp<Txn>(std::move(key)), fn_(std::move(fn)), done_(std::move(done)) {}
   void Run(Txn& txn) override { result_.emplace(fn_(txn)); }
   // A failed commit fails the call whatever it computed: nothing it reported happened.
   void Finish(const Status& commit) override {
-    if (!commit.ok()) {
-      promise_.set_value(Result<T>(commit));
-    } else if (!result_) {
-      promise_.set_value(Result<T>(InternalError("write operation was not run")));
+    Result<T> answer = !commit.ok() ? Result<T>(commit)
+                       : !result_   ? Result<T>(InternalError("write operation was not run"))
+                                    : std::move(*result_);
+    if (done_) {
+      done_(std::move(answer));
     } else {
-      promise_.set_value(std::move(*result_));
+      promise_.set_value(std::move(answer));
     }
   }
   std::future<Result<T>> Answer() { return promise_.get_future(); }
 
  private:
   std::function<Result<T>(Txn&)> fn_;
+  std::function<void(Result<T>)> done_;
   std::optional<Result<T>> result_;
   std::promise<Result<T>> promise_;
 };
