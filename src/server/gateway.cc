@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -59,7 +60,8 @@ class Gateway::Impl {
       : config_(std::move(config)),
         options_(std::move(options)),
         owned_store_(std::move(owned_store)),
-        ioc_(Threads()),
+        contexts_(MakeContexts(Threads())),
+        ioc_(*contexts_.front()),
         accept_strand_(asio::make_strand(ioc_)),
         acceptor_(accept_strand_),
         sweep_timer_(accept_strand_),
@@ -85,6 +87,12 @@ class Gateway::Impl {
   }
 
   ~Impl() { Shutdown(); }
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    for (int i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+    return contexts;
+  }
 
   int Threads() const {
     if (config_.server.threads > 0) return config_.server.threads;
@@ -120,7 +128,10 @@ class Gateway::Impl {
     asio::co_spawn(accept_strand_, SweepPeriodically(), asio::detached);
     dispatcher_->Start();
     if (options_.handle_signals) WaitForSignals();
-    for (int i = 0; i < Threads(); ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& context : contexts_) {
+      work_.push_back(asio::make_work_guard(*context));
+      threads_.emplace_back([context = context.get()] { context->run(); });
+    }
     options_.log->info("hookfence listening on {}:{} ({} I/O threads, store {}, {} sources{})",
                        config_.server.listen_host, port_, Threads(),
                        store::RedactStoreUrl(config_.store.url), core_->settings()->sources->size(),
@@ -182,7 +193,8 @@ class Gateway::Impl {
       // After the last request: leases of deliveries that have not started go back to the store,
       // deliveries in flight get shutdown_grace to finish.
       dispatcher_->Stop();
-      ioc_.stop();
+      work_.clear();
+      for (auto& context : contexts_) context->stop();
       for (auto& t : threads_) t.join();
       threads_.clear();
     }
@@ -204,9 +216,10 @@ class Gateway::Impl {
  private:
   asio::awaitable<void> Accept() {
     for (;;) {
-      // Each connection gets its own strand, and its socket (so its stream's timeout timers) the
-      // same executor the session runs on.
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_),
+      // Connections go round the I/O threads' contexts. Each gets its own strand, and its socket
+      // (so its stream's timeout timers) the same executor the session runs on.
+      asio::io_context& context = *contexts_[next_context_++ % contexts_.size()];
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(context),
                                                           asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       if (ec) {
@@ -269,7 +282,13 @@ class Gateway::Impl {
   Config config_;
   GatewayOptions options_;
   std::unique_ptr<Store> owned_store_;
-  asio::io_context ioc_;
+  // One io_context per I/O thread, as SO_REUSEPORT would give: a connection stays on the thread
+  // that accepted it, and no context's queue is shared between threads. The first also runs the
+  // acceptor, the sweeper, the signal handler and the dispatcher.
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  asio::io_context& ioc_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::size_t next_context_ = 0;  // accept strand only
   // The acceptor and the sweep timer live on one strand: shutdown closes them there, never while
   // the accept loop or the sweeper touches them.
   asio::strand<asio::io_context::executor_type> accept_strand_;

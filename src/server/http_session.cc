@@ -4,9 +4,11 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <sstream>
 
 #include "src/server/routes.h"
 
@@ -19,8 +21,9 @@ namespace http = beast::http;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-HttpRequest ToRequest(http::request<http::string_body>&& message) {
+HttpRequest ToRequest(http::request<http::string_body>&& message, std::string remote) {
   HttpRequest request;
+  request.remote = std::move(remote);
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
   for (const auto& field : message) {
@@ -30,16 +33,35 @@ HttpRequest ToRequest(http::request<http::string_body>&& message) {
   return request;
 }
 
-template <class Stream>
-asio::awaitable<void> Write(Stream& stream, const HttpResponse& answer, bool keep_alive,
-                            Duration timeout) {
+// "address:port" of the peer ("[v6]:port" for IPv6), or "unknown" once it has gone.
+std::string RemoteOf(beast::tcp_stream& tcp) {
+  boost::system::error_code ec;
+  const asio::ip::tcp::endpoint peer = tcp.socket().remote_endpoint(ec);
+  if (ec) return "unknown";
+  const std::string address = peer.address().to_string();
+  const std::string host = peer.address().is_v6() ? "[" + address + "]" : address;
+  return host + ":" + std::to_string(peer.port());
+}
+
+http::response<http::string_body> ToMessage(const HttpResponse& answer, bool keep_alive) {
   http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
   response.set(http::field::server, "hookfence");
   for (const auto& [name, value] : answer.headers) response.set(name, value);
   response.body() = answer.body;
   response.keep_alive(keep_alive);
   response.prepare_payload();
+  return response;
+}
+
+template <class Stream>
+asio::awaitable<void> Write(Stream& stream, const HttpResponse& answer, bool keep_alive,
+                            Duration timeout) {
   beast::get_lowest_layer(stream).expires_after(timeout);
+  if (keep_alive && answer.wire != nullptr) {
+    co_await asio::async_write(stream, asio::buffer(*answer.wire), kTuple);
+    co_return;
+  }
+  http::response<http::string_body> response = ToMessage(answer, keep_alive);
   co_await http::async_write(stream, response, kTuple);
 }
 
@@ -137,7 +159,7 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
     http::request<http::string_body> message = parser.release();
     const bool keep_alive = message.keep_alive();
     tcp.expires_never();  // the store round has its own bounds
-    HttpResponse answer = co_await Route(core, ToRequest(std::move(message)));
+    HttpResponse answer = co_await Route(core, ToRequest(std::move(message), RemoteOf(tcp)));
     const bool keep = keep_alive && !answer.close && !registry->stopping();
     co_await Write(stream, answer, keep, limits.read_timeout);
     if (!keep) co_return;
@@ -145,6 +167,13 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
 }
 
 }  // namespace
+
+HttpResponse Prebuilt(HttpResponse response) {
+  std::ostringstream out;
+  out << ToMessage(response, true);
+  response.wire = std::make_shared<const std::string>(std::move(out).str());
+  return response;
+}
 
 std::uint64_t SessionRegistry::Add(asio::any_io_executor strand, asio::ip::tcp::socket* socket,
                                    std::shared_ptr<std::atomic<bool>> idle) {

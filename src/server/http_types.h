@@ -3,6 +3,7 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,14 @@ struct HttpResponse {
   Headers headers;  // Content-Type is set by the helpers below
   std::string body;
   bool close = false;  // close the connection after this response
+  // The whole response as sent on a kept-alive connection, serialized once (Prebuilt): the hot
+  // path's fixed answers skip building and serializing a message per request. Describes exactly
+  // the fields above.
+  std::shared_ptr<const std::string> wire;
 };
+
+// `response` with `wire` filled in (serialized where responses are written, http_session.cc).
+HttpResponse Prebuilt(HttpResponse response);
 
 // A case-insensitive lookup of the first header called `name`.
 std::optional<std::string_view> FindHeader(const Headers& headers, std::string_view name);

@@ -42,18 +42,67 @@ class StoreRunner {
   // nullopt, at once, when the bound of waiting calls is reached.
   template <typename T>
   boost::asio::awaitable<std::optional<T>> Run(std::function<T(Store&)> call) {
-    if (pending_.fetch_add(1) >= max_pending_) {
-      pending_.fetch_sub(1);
-      co_return std::nullopt;
-    }
+    if (!Admit()) co_return std::nullopt;
     auto executor = co_await boost::asio::this_coro::executor;
     std::shared_ptr<T> result = co_await Submit<T>(std::move(call), executor);
     co_return std::move(*result);
   }
 
+  // What Accept answered, and the request's payload handed back (no copy on the hot path).
+  struct Accepted {
+    Result<AcceptOutcome> outcome;
+    Payload payload;
+  };
+  // Store::AcceptAsync, resumed on the caller's executor; nullopt at once past the bound, as Run.
+  // A store that queues accepts (SQLite's group commit) is called right here: queuing is not
+  // store work, and no store thread has to sit through the commit. Others run on a store thread.
+  boost::asio::awaitable<std::optional<Accepted>> Accept(AcceptRequest request) {
+    if (!Admit()) co_return std::nullopt;
+    auto executor = co_await boost::asio::this_coro::executor;
+    std::shared_ptr<Accepted> accepted = co_await SubmitAccept(std::move(request), executor);
+    co_return std::move(*accepted);
+  }
+
  private:
-  // Hands `call` to a store thread; the result is posted back to `executor`. A plain function,
-  // not a coroutine: GCC 12 mis-handles lambda captures created inside coroutine bodies.
+  bool Admit() {
+    if (pending_.fetch_add(1) >= max_pending_) {
+      pending_.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
+
+  // Plain functions, not coroutines: GCC 12 mis-handles lambda captures created inside
+  // coroutine bodies.
+  boost::asio::awaitable<std::shared_ptr<Accepted>> SubmitAccept(
+      AcceptRequest request, boost::asio::any_io_executor executor) {
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                       void(std::shared_ptr<Accepted>)>(
+        [this, executor, request = std::move(request)](auto handler) mutable {
+          // Store::AcceptCallback is a std::function, which needs a copyable target.
+          auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
+          Store::AcceptCallback done = [this, executor, shared_handler](
+                                           Result<AcceptOutcome> outcome, Payload payload) {
+            auto value =
+                std::make_shared<Accepted>(Accepted{std::move(outcome), std::move(payload)});
+            pending_.fetch_sub(1);
+            boost::asio::post(executor, [value, shared_handler]() mutable {
+              std::move (*shared_handler)(value);
+            });
+          };
+          if (store_->queues_accepts()) {
+            store_->AcceptAsync(std::move(request), std::move(done));
+            return;
+          }
+          boost::asio::post(pool_,
+                            [this, request = std::move(request), done = std::move(done)]() mutable {
+                              store_->AcceptAsync(std::move(request), std::move(done));
+                            });
+        },
+        boost::asio::use_awaitable);
+  }
+
+  // Hands `call` to a store thread; the result is posted back to `executor`.
   template <typename T>
   boost::asio::awaitable<std::shared_ptr<T>> Submit(std::function<T(Store&)> call,
                                                     boost::asio::any_io_executor executor) {

@@ -43,12 +43,12 @@ Headers ForwardedHeaders(const Headers& headers) {
   return kept;
 }
 
-// Built outside the coroutine: GCC 12 mis-handles lambda captures created in a coroutine body.
-std::function<Result<AcceptOutcome>(Store&)> AcceptCall(AcceptRequest request) {
-  return [request = std::move(request)](Store& store) mutable {
-    return store.Accept(std::move(request));
-  };
-}
+// The answers nearly every request gets, serialized once.
+const HttpResponse kAccepted = Prebuilt(StatusResponse(200, "accepted", "stored durably"));
+const HttpResponse kQueued =
+    Prebuilt(StatusResponse(200, "queued", "stored durably; delivery waits its turn"));
+const HttpResponse kDuplicate =
+    Prebuilt(StatusResponse(200, "duplicate", "already received; not stored again"));
 
 }  // namespace
 
@@ -127,32 +127,28 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
   accept.key = *key;
   accept.fingerprint = Fingerprint(payload.body);
   accept.ordering_key = ordering_key;
-  if (reserved) {
-    accept.lease = dispatcher->lease();
-    accept.payload = payload;  // the dispatcher keeps the original
-  } else {
-    accept.payload = std::move(payload);
-  }
-  auto stored = co_await core->store().Run<Result<AcceptOutcome>>(AcceptCall(std::move(accept)));
-  const bool handed =
-      reserved && stored && stored->ok() && (*stored)->kind == AcceptOutcome::Kind::kInserted;
+  if (reserved) accept.lease = dispatcher->lease();
+  accept.payload = std::move(payload);  // handed back with the answer, never copied
+  auto stored = co_await core->store().Accept(std::move(accept));
+  const bool handed = reserved && stored && stored->outcome.ok() &&
+                      stored->outcome->kind == AcceptOutcome::Kind::kInserted;
   if (handed) {
     DeliveryJob job;
     job.key = std::move(*key);
-    job.fence = (*stored)->fence;
-    job.lease_until = (*stored)->lease_until.value_or(core->clock().Now());
+    job.fence = stored->outcome->fence;
+    job.lease_until = stored->outcome->lease_until.value_or(core->clock().Now());
     job.ordering_key = std::move(ordering_key);
-    job.payload = std::move(payload);
+    job.payload = std::move(stored->payload);
     dispatcher->Hand(std::move(job));
   } else if (reserved) {
     dispatcher->Unreserve();
   }
-  if (dispatcher != nullptr && stored && stored->ok() &&
-      (*stored)->kind == AcceptOutcome::Kind::kQueued) {
+  if (dispatcher != nullptr && stored && stored->outcome.ok() &&
+      stored->outcome->kind == AcceptOutcome::Kind::kQueued) {
     dispatcher->NoteBacklog();
   }
   if (!stored) co_return StoreTrouble(outcome, ResourceExhaustedError("store queue full"));
-  const Result<AcceptOutcome>& result = *stored;
+  const Result<AcceptOutcome>& result = stored->outcome;
   if (!result.ok()) {
     if (result.status().code() != StatusCode::kResourceExhausted) {
       core->log().warn("store error for {}:{}: {}", source_name, id.id, result.status().ToString());
@@ -162,13 +158,13 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
   switch (result->kind) {
     case AcceptOutcome::Kind::kInserted:
       *outcome = "accepted";
-      co_return StatusResponse(200, "accepted", "stored durably");
+      co_return kAccepted;
     case AcceptOutcome::Kind::kQueued:
       *outcome = "queued";
-      co_return StatusResponse(200, "queued", "stored durably; delivery waits its turn");
+      co_return kQueued;
     case AcceptOutcome::Kind::kDuplicate:
       *outcome = "duplicate";
-      co_return StatusResponse(200, "duplicate", "already received; not stored again");
+      co_return kDuplicate;
     case AcceptOutcome::Kind::kMismatch:
       co_return FingerprintMismatch(outcome);
     case AcceptOutcome::Kind::kFull:

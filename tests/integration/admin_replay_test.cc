@@ -74,7 +74,7 @@ class AdminReplayTest : public GatewayFixture {
     if (authorized) headers.emplace_back("Authorization", std::string("Bearer ") + kAdminToken);
     auto response = server::SendRequest(method, UrlFor(target), headers, "");
     EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : server::HttpResponse{0, {}, "", false};
+    return response.ok() ? *response : server::HttpResponse{0, {}, "", false, nullptr};
   }
 
   std::string AllowOf(const server::HttpResponse& response) {

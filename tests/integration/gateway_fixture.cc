@@ -41,6 +41,7 @@ void GatewayFixture::StartGateway(server::Config config) {
   server::GatewayOptions gateway_options;
   gateway_options.clock = &clock_;
   gateway_options.store = faults_.get();
+  gateway_options.log = log_;
   auto gateway = server::Gateway::Create(config, gateway_options);
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   gateway_ = std::move(*gateway);
@@ -60,13 +61,13 @@ server::HttpResponse GatewayFixture::Post(const std::string& target, const Heade
                                           const std::string& body) {
   auto response = server::SendRequest("POST", UrlFor(target), headers, body);
   EXPECT_TRUE(response.ok()) << response.status();
-  return response.ok() ? *response : server::HttpResponse{0, {}, "", false};
+  return response.ok() ? *response : server::HttpResponse{0, {}, "", false, nullptr};
 }
 
 server::HttpResponse GatewayFixture::Get(const std::string& target, const Headers& headers) {
   auto response = server::SendRequest("GET", UrlFor(target), headers, "");
   EXPECT_TRUE(response.ok()) << response.status();
-  return response.ok() ? *response : server::HttpResponse{0, {}, "", false};
+  return response.ok() ? *response : server::HttpResponse{0, {}, "", false, nullptr};
 }
 
 server::HttpResponse GatewayFixture::PostSigned(const server::SourceConfig& source,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <spdlog/logger.h>
 
 #include <memory>
 #include <string>
@@ -47,6 +48,8 @@ class GatewayFixture : public ::testing::Test {
   std::unique_ptr<FaultInjectingStore> faults_;
   std::unique_ptr<server::Gateway> gateway_;
   server::Config config_;
+  // Where the gateway logs, when set before StartGateway (default: stderr at the config's level).
+  std::shared_ptr<spdlog::logger> log_;
 };
 
 // Reads what a raw connection answers until the peer closes or `deadline_ms` passes; *closed

@@ -256,7 +256,8 @@ server::HttpResponse AdminCall(std::uint16_t port, const std::string& method,
   server::Url url{false, "127.0.0.1", std::to_string(port), target};
   auto response = server::SendRequest(
       method, url, {{"Authorization", std::string("Bearer ") + kAdminToken}}, "");
-  return response.ok() ? *response : server::HttpResponse{0, {}, response.status().ToString()};
+  return response.ok() ? *response
+                       : server::HttpResponse{0, {}, response.status().ToString(), false, nullptr};
 }
 
 std::string MetricsOf(std::uint16_t port) {

@@ -65,7 +65,7 @@ server::HttpResponse PostHmac(std::uint16_t port, const std::string& secret, con
   auto response = server::SendRequest(
       "POST", url, (*provider)->Sign(body, Clock::Real()->Now(), id), body, options);
   if (ok != nullptr) *ok = response.ok();
-  return response.ok() ? *response : server::HttpResponse{0, {}, "", false};
+  return response.ok() ? *response : server::HttpResponse{0, {}, "", false, nullptr};
 }
 
 TEST(ServeProcessTest, EveryAcknowledgedEventSurvivesSigkill) {
