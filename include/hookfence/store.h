@@ -162,6 +162,10 @@ struct StoreStats {
   std::uint64_t batches = 0;             // group commits (transactions) made by the writer
   std::uint64_t batched_operations = 0;  // operations carried by those batches
   std::uint64_t pending_writes = 0;      // operations waiting for the writer now
+  // SQLite: WAL checkpoints run by the background checkpointer, and by the writer itself when
+  // unbroken load kept the WAL past its hard bound.
+  std::uint64_t background_checkpoints = 0;
+  std::uint64_t writer_checkpoints = 0;
   // Batches by size: bucket i counts batches of at most kBatchSizeBounds[i] operations (the last
   // bucket is unbounded). Cumulative buckets for a Prometheus histogram are sums of these.
   static constexpr std::array<std::uint64_t, 9> kBatchSizeBounds = {1,  2,   4,   8,         16,

@@ -88,6 +88,8 @@ class Connection {
 
   // The Status for the connection's last error, prefixed with `context`.
   Status Error(std::string_view context) const;
+  // The SQLite handle, for the few calls this class does not wrap (the WAL hook).
+  sqlite3* raw() const { return db_; }
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}

@@ -15,6 +15,7 @@
 #include "src/store/migration.h"
 #include "src/store/read_modify_write_store.h"
 #include "src/store/record_codec.h"
+#include "src/store/sqlite_checkpointer.h"
 #include "src/store/sqlite_connection.h"
 #include "src/store/transitions.h"
 #include "src/store/write_queue.h"
@@ -28,6 +29,9 @@ using internal::StatementRef;
 
 constexpr std::size_t kMaxIdleReaders = 8;
 constexpr std::size_t kSweepChunk = 500;
+// WAL frames (pages) after which the checkpointer copies them into the database file: SQLite's
+// own default for its automatic checkpoint.
+constexpr int kCheckpointFrames = 1000;
 
 // The columns every read selects, in this order; the payload columns come last so that writes,
 // which never need the body, can leave them out.
@@ -282,17 +286,26 @@ Result<std::uint64_t> LoadRecordCount(Connection& db);
 class SqliteStore final : public internal::ReadModifyWriteStore {
  public:
   SqliteStore(std::string path, StoreOptions options, std::unique_ptr<Connection> writer,
-              std::uint64_t record_count)
+              std::unique_ptr<internal::WalCheckpointer> checkpointer, std::uint64_t record_count)
       : path_(std::move(path)),
         options_(std::move(options)),
         writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)),
         record_count_(record_count) {
     writes_.Start();
   }
 
-  ~SqliteStore() override { writes_.Stop(); }
+  ~SqliteStore() override {
+    writes_.Stop();
+    checkpointer_.reset();  // before the writer connection it hooks into
+  }
 
-  StoreStats Stats() const override { return writes_.Stats(); }
+  StoreStats Stats() const override {
+    StoreStats stats = writes_.Stats();
+    stats.background_checkpoints = checkpointer_->background_checkpoints();
+    stats.writer_checkpoints = checkpointer_->writer_checkpoints();
+    return stats;
+  }
 
   Result<AcceptOutcome> Accept(AcceptRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateAccept(request));
@@ -684,7 +697,8 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
   const std::string path_;
   const StoreOptions options_;
   std::unique_ptr<Connection> writer_;  // owned by the writer thread after construction
-  std::uint64_t record_count_;          // writer thread only
+  std::unique_ptr<internal::WalCheckpointer> checkpointer_;
+  std::uint64_t record_count_;  // writer thread only
 
   // Declared last: stopped (in the destructor) before anything RunAndAnswer uses goes.
   internal::WriteQueue<WriteOp> writes_{options_.max_batch, options_.max_pending_writes,
@@ -782,7 +796,10 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOpt
   HF_RETURN_IF_ERROR(writer->Exec("PRAGMA temp_store = MEMORY"));
   HF_RETURN_IF_ERROR(Migrate(*writer).status());
   HF_ASSIGN_OR_RETURN(std::uint64_t count, LoadRecordCount(*writer));
-  auto store = std::make_unique<SqliteStore>(path, std::move(options), std::move(writer), count);
+  HF_ASSIGN_OR_RETURN(auto checkpointer,
+                      internal::WalCheckpointer::Start(path, *writer, kCheckpointFrames));
+  auto store = std::make_unique<SqliteStore>(path, std::move(options), std::move(writer),
+                                             std::move(checkpointer), count);
   HF_RETURN_IF_ERROR(store->WarmUp());
   return std::unique_ptr<Store>(std::move(store));
 }
