@@ -539,30 +539,36 @@ TEST_P(StoreConformanceTest, RacingBeginsAcquireExactlyOncePerKeyAndFence) {
             << " acquisitions over " << acquired.size() << " keys\n";
 }
 
+// Accept answers counted from many threads.
+struct AcceptTally {
+  std::atomic<int> inserted{0}, duplicates{0}, other{0};
+  void Count(const Result<AcceptOutcome>& outcome) {
+    if (!outcome.ok()) {
+      other.fetch_add(1);
+    } else if (outcome->kind == AcceptKind::kInserted) {
+      inserted.fetch_add(1);
+    } else if (outcome->kind == AcceptKind::kDuplicate) {
+      duplicates.fetch_add(1);
+    } else {
+      other.fetch_add(1);
+    }
+  }
+};
+
 TEST_P(StoreConformanceTest, ConcurrentAcceptsOfOneKeyInsertOnce) {
   Harness h(GetParam());
-  std::atomic<int> inserted{0}, duplicates{0}, other{0};
+  AcceptTally tally;
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 50; ++i) {
-        auto outcome = h.store().Accept(Acc("s:k" + std::to_string(i), 30s));
-        if (!outcome.ok()) {
-          other.fetch_add(1);
-        } else if (outcome->kind == AcceptKind::kInserted) {
-          inserted.fetch_add(1);
-        } else if (outcome->kind == AcceptKind::kDuplicate) {
-          duplicates.fetch_add(1);
-        } else {
-          other.fetch_add(1);
-        }
-      }
+      for (int i = 0; i < 50; ++i)
+        tally.Count(h.store().Accept(Acc("s:k" + std::to_string(i), 30s)));
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(inserted.load(), 50);
-  EXPECT_EQ(duplicates.load(), 15 * 50);
-  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(tally.inserted.load(), 50);
+  EXPECT_EQ(tally.duplicates.load(), 15 * 50);
+  EXPECT_EQ(tally.other.load(), 0);
 }
 
 // AcceptAsync through a future: the callback may run on any thread, exactly once.
@@ -619,21 +625,15 @@ TEST_P(StoreConformanceTest, AcceptAsyncAnswersAsAcceptAndHandsThePayloadBack) {
 TEST_P(StoreConformanceTest, ConcurrentAsyncAcceptsOfOneKeyInsertOnce) {
   Harness h(GetParam());
   constexpr int kCalls = 400;
-  std::atomic<int> inserted{0}, duplicates{0}, other{0}, answered{0};
+  AcceptTally tally;
+  std::atomic<int> answered{0}, payloads_lost{0};
   std::mutex mu;
   std::condition_variable all_answered;
   for (int i = 0; i < kCalls; ++i) {
     h.store().AcceptAsync(Acc("s:k" + std::to_string(i % 20), 30s),
                           [&](Result<AcceptOutcome> outcome, Payload payload) {
-                            if (!outcome.ok() || payload.body.empty()) {
-                              other.fetch_add(1);
-                            } else if (outcome->kind == AcceptKind::kInserted) {
-                              inserted.fetch_add(1);
-                            } else if (outcome->kind == AcceptKind::kDuplicate) {
-                              duplicates.fetch_add(1);
-                            } else {
-                              other.fetch_add(1);
-                            }
+                            tally.Count(outcome);
+                            if (payload.body.empty()) payloads_lost.fetch_add(1);
                             std::lock_guard lock(mu);
                             answered.fetch_add(1);
                             all_answered.notify_all();
@@ -641,9 +641,10 @@ TEST_P(StoreConformanceTest, ConcurrentAsyncAcceptsOfOneKeyInsertOnce) {
   }
   std::unique_lock lock(mu);
   ASSERT_TRUE(all_answered.wait_for(lock, 60s, [&] { return answered.load() == kCalls; }));
-  EXPECT_EQ(inserted.load(), 20);
-  EXPECT_EQ(duplicates.load(), kCalls - 20);
-  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(tally.inserted.load(), 20);
+  EXPECT_EQ(tally.duplicates.load(), kCalls - 20);
+  EXPECT_EQ(tally.other.load(), 0);
+  EXPECT_EQ(payloads_lost.load(), 0);
 }
 
 TEST_P(StoreConformanceTest, OrderingKeysAreClaimedOneAtATimeInReceiptOrder) {
