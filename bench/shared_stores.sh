@@ -35,32 +35,18 @@ HOOKFENCE_BENCH_POSTGRES_URL=${HOOKFENCE_TEST_POSTGRES_URL} \
   ./build/release/bench/store_benchmark \
   --benchmark_filter='/(postgres|redis|mysql)' --benchmark_counters_tabular=true
 
-body=$(head -c 1500 /dev/zero | tr '\0' 'x')
+source bench/raw_limits.sh
 
 echo "=== PostgreSQL alone: pgbench, INSERT … ON CONFLICT … RETURNING of a new 1.5 KB row"
-PGOPTIONS='-c client_min_messages=warning' psql -q -h 127.0.0.1 -p "${pg_port}" -U hookfence postgres -c \
-  "DROP TABLE IF EXISTS raw_events;
-   CREATE TABLE raw_events (key text PRIMARY KEY, fingerprint text NOT NULL, body text NOT NULL,
-                            fence bigint NOT NULL, lease_until bigint NOT NULL);"
-cat >"${servers_dir}/insert.sql" <<'SQL'
-\set k random(1, 2000000000)
-INSERT INTO raw_events (key, fingerprint, body, fence, lease_until)
-VALUES ('k' || :k || '_' || :client_id, 'sha256:0', repeat('x', 1500), 1, 0)
-ON CONFLICT (key) DO UPDATE SET fence = raw_events.fence + 1 WHERE raw_events.lease_until < 0
-RETURNING fence;
-SQL
 for clients in 1 32; do
-  pgbench -n -h 127.0.0.1 -p "${pg_port}" -U hookfence -c "${clients}" -j 2 -T "${seconds}" \
-    -f "${servers_dir}/insert.sql" postgres | grep -E '^(number of clients|tps)'
+  echo "number of clients: ${clients}"
+  echo "tps = $(raw_pgbench_tps "${pg_port}" "${clients}" "${seconds}" "${servers_dir}")"
 done
 
 echo "=== Redis alone: redis-benchmark, SET NX of a new 1.5 KB value"
-# redis-benchmark names the test after the whole command (1.5 KB of x): keep only its figures.
 for clients in 1 32; do
   echo "clients: ${clients}"
-  redis-benchmark -h 127.0.0.1 -p "${redis_port}" -c "${clients}" -n $((clients == 1 ? 5000 : 100000)) \
-    -r 1000000000 -q SET "raw:__rand_int__" "${body}" NX | tr '\r' '\n' |
-    grep 'requests per second' | sed 's/.* NX: //'
+  echo "$(raw_redis_setnx_rate "${redis_port}" "${clients}" $((clients == 1 ? 5000 : 100000))) requests per second"
 done
 
 echo "=== MariaDB alone: mysqlslap, INSERT … ON DUPLICATE KEY UPDATE of a new 1.5 KB row"
