@@ -100,7 +100,7 @@ Result<AdminEndpoint> MakeAdminEndpoint(std::string_view url, std::string token)
   HF_ASSIGN_OR_RETURN(server::Url base, server::ParseUrl(url));
   // The API's paths start with '/', so a prefix keeps no trailing one.
   while (!base.target.empty() && base.target.back() == '/') base.target.pop_back();
-  return AdminEndpoint{std::move(base), std::move(token)};
+  return AdminEndpoint{std::move(base), std::move(token), /*requested_by=*/""};
 }
 
 Result<AdminAnswer> AdminCall(const AdminEndpoint& endpoint, std::string_view method,
@@ -109,6 +109,9 @@ Result<AdminAnswer> AdminCall(const AdminEndpoint& endpoint, std::string_view me
   url.target += target;
   Headers headers;
   if (!endpoint.token.empty()) headers.emplace_back("Authorization", "Bearer " + endpoint.token);
+  if (!endpoint.requested_by.empty()) {
+    headers.emplace_back("Hookfence-Operator", endpoint.requested_by);
+  }
   HF_ASSIGN_OR_RETURN(server::HttpResponse response,
                       server::SendRequest(method, url, headers, /*body=*/""));
   AdminAnswer answer;

@@ -19,6 +19,8 @@ namespace hookfence::cli {
 struct AdminEndpoint {
   server::Url base;
   std::string token;
+  // Sent as Hookfence-Operator when set: who runs the command, for the gateway's audit lines.
+  std::string requested_by;
 };
 
 // kInvalidArgument for a URL ParseUrl refuses.

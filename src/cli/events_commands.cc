@@ -1,12 +1,15 @@
 #include "src/cli/events_commands.h"
 
 #include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
 #include <initializer_list>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +21,7 @@
 #include "src/cli/record_format.h"
 #include "src/cli/store_flags.h"
 #include "src/server/bulk_replay.h"
+#include "src/store/store_url.h"
 
 namespace hookfence::cli {
 namespace {
@@ -56,6 +60,12 @@ struct ReplayOptions {
   bool all = false;
   // --all's filter; its state is dead (the default) or completed.
   ListFlags filter = DeadLetters();
+};
+
+struct PurgeOptions {
+  Target target;
+  std::string source;
+  std::string event_id;
 };
 
 // "?name=value&..." of the non-empty values, percent-encoded; "" when all are empty.
@@ -238,6 +248,53 @@ Status RunReplay(const ReplayOptions& options, std::ostream& out) {
   return ReplayAllInStore(options, out);
 }
 
+// ---- purge ----
+
+// Who runs this command, for the audit line: the OS user's name, or "uid N" when the user has no
+// name.
+std::string OsUser() {
+  const uid_t uid = geteuid();
+  passwd entry{};
+  passwd* found = nullptr;
+  char buffer[4096];
+  if (getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr) {
+    return found->pw_name;
+  }
+  return fmt::format("uid {}", uid);
+}
+
+// Erases every trace of one event: payload, response and tombstone (a later delivery of the same
+// event is new). Audited: a line on stderr names the event, where it was erased and the OS user;
+// through a gateway, the gateway logs it too, with the caller's address and the user.
+Status RunPurge(const PurgeOptions& options, std::ostream& out) {
+  HF_ASSIGN_OR_RETURN(const std::string key, MakeKey(options.source, options.event_id));
+  const std::string user = OsUser();
+  std::string where;
+  if (!options.target.gateway.empty()) {
+    HF_ASSIGN_OR_RETURN(AdminEndpoint endpoint,
+                        MakeAdminEndpoint(options.target.gateway, options.target.token));
+    endpoint.requested_by = user;
+    HF_ASSIGN_OR_RETURN(AdminAnswer answer,
+                        AdminCall(endpoint, "DELETE", EventPath(options.source, options.event_id)));
+    HF_RETURN_IF_ERROR(CheckAnswer(answer));
+    where = "through the gateway " + options.target.gateway;
+  } else {
+    HF_ASSIGN_OR_RETURN(auto store, OpenExistingStore(options.target.store));
+    const Status purged = store->Purge(key);
+    if (purged.code() == StatusCode::kNotFound) {
+      return NotFoundError(fmt::format("no event '{}'", key));
+    }
+    HF_RETURN_IF_ERROR(purged);
+    where = "in the store " + store::RedactStoreUrl(options.target.store);
+  }
+  std::cerr << fmt::format(
+      "hookfence: audit: purged {} (payload, response and tombstone) {} at the request of OS "
+      "user {} (uid {})\n",
+      key, where, user, geteuid());
+  out << "purged " << key << '\n';
+  return Status::Ok();
+}
+
 // ---- flags ----
 
 void AddTargetFlags(CLI::App& sub, Target* target) {
@@ -333,15 +390,29 @@ void AddReplay(CLI::App& events, Command* command) {
   });
 }
 
+void AddPurge(CLI::App& events, Command* command) {
+  auto options = std::make_shared<PurgeOptions>();
+  CLI::App* sub = events.add_subcommand(
+      "purge", "erase one event for good: payload, response and tombstone (audited)");
+  sub->add_option("SOURCE", options->source, "the event's source")->required();
+  sub->add_option("EVENT_ID", options->event_id, "the provider's event id")->required();
+  AddTargetFlags(*sub, &options->target);
+  sub->callback([options, command] {
+    ResolveTarget(&options->target);
+    *command = [options](std::ostream& out) { return RunPurge(*options, out); };
+  });
+}
+
 }  // namespace
 
 void AddEventsCommands(CLI::App& app, Command* command) {
   CLI::App* events = app.add_subcommand(
-      "events", "list, inspect and replay events (through a gateway or a store)");
+      "events", "list, inspect, replay and purge events (through a gateway or a store)");
   events->require_subcommand(1);
   AddList(*events, command);
   AddShow(*events, command);
   AddReplay(*events, command);
+  AddPurge(*events, command);
 }
 
 }  // namespace hookfence::cli

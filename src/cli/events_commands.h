@@ -1,5 +1,5 @@
-// `hookfence events list|show|replay`: an operator's view of events and dead letters, and the
-// way to deliver them again.
+// `hookfence events list|show|replay|purge`: an operator's view of events and dead letters, the
+// way to deliver them again, and to erase one for good (a data-deletion request, audited).
 //
 // Each command works either through a running gateway's admin API (--gateway URL or
 // HOOKFENCE_GATEWAY, with --token or HOOKFENCE_ADMIN_TOKEN) or directly on a store (--store URL or

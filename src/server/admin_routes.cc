@@ -10,6 +10,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <charconv>
 
 #include "hookfence/keys.h"
@@ -156,12 +157,30 @@ boost::asio::awaitable<HttpResponse> ReplayEvent(std::shared_ptr<GatewayCore> co
   co_return Json(boost::json::object{{"status", "replayed"}, {"key", key}});
 }
 
-boost::asio::awaitable<HttpResponse> PurgeEvent(std::shared_ptr<GatewayCore> core,
-                                                std::string key) {
+// Who asked for a purge, for its audit line: the peer address (a proxy's, behind one), that it
+// held the admin token, and the operator a client such as `hookfence events purge` declares in
+// Hookfence-Operator (letters, digits and ._@- only, at most 64: a header cannot forge a line).
+std::string Requester(const HttpRequest& request) {
+  std::string who = "the admin token holder at " + request.remote;
+  auto declared = FindHeader(request.headers, "Hookfence-Operator");
+  if (!declared || declared->empty()) return who;
+  std::string name;
+  for (char c : declared->substr(0, 64)) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+                       c == '@' || c == '-';
+    name += plain ? c : '?';
+  }
+  return who + " (operator \"" + name + "\" as the client declares)";
+}
+
+boost::asio::awaitable<HttpResponse> PurgeEvent(std::shared_ptr<GatewayCore> core, std::string key,
+                                                std::string requester) {
   auto status = co_await core->store().Run<Status>(PurgeCall(key));
   if (!status) co_return Overloaded();
   if (!status->ok()) co_return StoreError(*status);
-  core->log().warn("purged {} by admin request", key);
+  // The audit trail of a data-deletion request (DESIGN §2): what went and who asked.
+  core->log().warn("audit: purged {} (payload, response and tombstone) at the request of {}", key,
+                   requester);
   co_return Json(boost::json::object{{"status", "purged"}, {"key", key}});
 }
 
@@ -295,7 +314,7 @@ boost::asio::awaitable<HttpResponse> HandleAdmin(std::shared_ptr<GatewayCore> co
   auto key = KeyFromPath(match.source, match.raw_id);
   if (!key.ok()) co_return ErrorResponse(400, "invalid_event_id", key.status().message());
   if (match.endpoint == Endpoint::kReplayEvent) co_return co_await ReplayEvent(core, *key);
-  if (request.method == "DELETE") co_return co_await PurgeEvent(core, *key);
+  if (request.method == "DELETE") co_return co_await PurgeEvent(core, *key, Requester(request));
   co_return co_await GetEvent(core, *key);
 }
 

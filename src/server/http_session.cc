@@ -74,6 +74,7 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
   // Bounded: header_limit and body_limit do not count chunk-size lines and their extensions,
   // which would otherwise pile up here without end.
   beast::flat_buffer buffer(limits.max_header_bytes + kReadChunk);
+  const std::string remote = RemoteOf(tcp);  // once: the peer of a connection does not change
   while (!registry->stopping()) {
     if (buffer.size() == 0) {
       // Idle between requests: wait for the first byte of the next one.
@@ -159,7 +160,7 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
     http::request<http::string_body> message = parser.release();
     const bool keep_alive = message.keep_alive();
     tcp.expires_never();  // the store round has its own bounds
-    HttpResponse answer = co_await Route(core, ToRequest(std::move(message), RemoteOf(tcp)));
+    HttpResponse answer = co_await Route(core, ToRequest(std::move(message), remote));
     const bool keep = keep_alive && !answer.close && !registry->stopping();
     co_await Write(stream, answer, keep, limits.read_timeout);
     if (!keep) co_return;

@@ -50,6 +50,18 @@ const HttpResponse kQueued =
 const HttpResponse kDuplicate =
     Prebuilt(StatusResponse(200, "duplicate", "already received; not stored again"));
 
+// True when any Content-Encoding header names something but identity. Every one is looked at:
+// a repeated header must not hide gzip behind a first "identity".
+bool EncodedBody(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    if (strcasecmp(name.c_str(), "Content-Encoding") == 0 &&
+        strcasecmp(value.c_str(), "identity") != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> core,
@@ -65,8 +77,7 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
     response.headers.emplace_back("Allow", "POST");
     co_return response;
   }
-  if (auto encoding = FindHeader(request.headers, "Content-Encoding");
-      encoding && strcasecmp(std::string(*encoding).c_str(), "identity") != 0) {
+  if (EncodedBody(request.headers)) {
     co_return Refuse(outcome, 415, "unsupported_encoding",
                      "Content-Encoding is not accepted; send the body uncompressed");
   }

@@ -271,7 +271,10 @@ TEST_F(AdminReplayTest, PurgeErasesTheEventAndAuditsIt) {
   EXPECT_EQ(answer.status, 200) << answer.body;
   EXPECT_TRUE(Contains(answer.body, R"("status":"purged")")) << answer.body;
   EXPECT_EQ(store_->Get("hooks:d1").status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(Contains(log, "purged hooks:d1 by admin request")) << log;
+  EXPECT_TRUE(Contains(log,
+                       "audit: purged hooks:d1 (payload, response and tombstone) at the "
+                       "request of the admin token holder at 127.0.0.1:"))
+      << log;
   auto again = Call("DELETE", "/v1/events/hooks/d1");
   EXPECT_EQ(again.status, 404);
   EXPECT_TRUE(Contains(again.body, R"("error":"not_found")")) << again.body;
