@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--quick] [--seconds N] [--retained N] [--rows LIST] [--build-dir DIR]
 #                [--no-build] [--server-threads N] [--curve] [--curve-step R] [--curve-max R]
+#                [--soak MINUTES] [--soak-rate R]
 #
 # Builds the release preset, then, with the gateway (`hookfence serve`) pinned to core 0 and the
 # load generator (and the delivery sink) pinned to core 1, measures each row of the targets table:
@@ -19,6 +20,9 @@
 # --raw: Beast's parser and a pre-built 200, no hookfence), and prints each figure beside its
 # limit. --curve instead runs open-loop steps of --curve-step/s (default 10,000) up to
 # --curve-max (default 100,000) and prints throughput, p50/p99/p999 and the share of 429s per step.
+# --soak instead runs the resource-bounds soak: MINUTES of open-loop load at --soak-rate/s (default
+# 3,000) with 30% duplicates, delivered to the sink, sampling the gateway's RSS and descriptors
+# every 10 s; prints the samples and checks every accepted event reached the sink.
 #
 # --quick: 5 s per row (default 20 s) and 250,000 retained events (default 1,000,000).
 # --rows picks rows (comma-separated names above); --no-build uses the binaries already in
@@ -36,6 +40,8 @@ build_dir=build/release
 server_threads=1
 build=1
 curve=0
+soak_minutes=0
+soak_rate=3000
 curve_step=10000
 curve_max=100000
 server_core=0
@@ -50,6 +56,8 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --server-threads) server_threads=$2; shift ;;
     --curve) curve=1 ;;
+    --soak) soak_minutes=$2; shift ;;
+    --soak-rate) soak_rate=$2; shift ;;
     --curve-step) curve_step=$2; shift ;;
     --curve-max) curve_max=$2; shift ;;
     *) sed -n '2,30p' "$0" >&2; exit 2 ;;
@@ -59,6 +67,7 @@ done
 has_row() { [[ ",${rows}," == *",$1,"* ]]; }
 
 if [ "${build}" = 1 ]; then
+  ./scripts/install-deps.sh  # compilers and libraries, curl and python3 (used below)
   if [ "${build_dir}" = build/release ]; then
     cmake --preset release >/dev/null
   fi
@@ -132,7 +141,7 @@ gateway_config() {
 [server]
 listen = "127.0.0.1:0"
 threads = ${server_threads}
-log_level = "info"
+log_level = "warn"  # no access-log line per request: at 50k/s it is its own benchmark
 admin_token = "${admin_token}"
 [store]
 url = "$2"
@@ -157,23 +166,32 @@ ingest_only_config() {
   sed -i 's/^\[store\]$/[delivery]\nmax_held = 1\n[store]/' "$1"
 }
 
+# A loopback port nothing listens on now.
+free_port() {
+  local port
+  while :; do
+    port=$(shuf -i 20000-60999 -n 1)
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
+      echo "${port}"
+      return
+    fi
+  done
+}
+
 readyz() { curl -sf -o /dev/null "http://127.0.0.1:${gateway_port}/readyz"; }
 
 # Starts `hookfence serve` pinned to the server core and waits (deadline 60 s) until /readyz
 # answers 200; sets gateway_pid, gateway_port and startup_ms (exec → first 200 on /readyz).
 start_gateway() {
   local config=$1 log=${work}/gateway.$RANDOM.log start
+  # A free port chosen here: at log_level "warn" the gateway does not print the one it bound.
+  gateway_port=$(free_port)
+  sed -i "s/^listen = .*/listen = \"127.0.0.1:${gateway_port}\"/" "${config}"
   start=$(now_ms)
   taskset -c "${server_core}" "${hookfence}" serve --config "${config}" >"${log}" 2>&1 &
   gateway_pid=$!
   pids+=("${gateway_pid}")
   gateway_log=${log}
-  if ! wait_for 60 grep -q 'listening on' "${log}"; then
-    echo "run.sh: the gateway did not start; its log:" >&2
-    cat "${log}" >&2
-    exit 1
-  fi
-  gateway_port=$(grep -o 'listening on [^ ]*' "${log}" | head -n 1 | sed 's/.*://')
   if ! wait_for 60 readyz; then
     echo "run.sh: the gateway never answered /readyz 200; its log:" >&2
     cat "${log}" >&2
@@ -226,6 +244,51 @@ PY
       [ "${saturated}" -ge 2 ] && break
     fi
   done
+  exit 0
+fi
+
+# ---- The soak (--soak): memory and descriptors under sustained load with duplicates. ----
+if [ "${soak_minutes}" -gt 0 ]; then
+  echo "== soak: ${soak_minutes} min at ${soak_rate}/s, 30% duplicates, delivered to the sink"
+  start_sink
+  gateway_config "${work}/soak.toml" "sqlite://${work}/soak.db" "http://127.0.0.1:${sink_port}/"
+  start_gateway "${work}/soak.toml"
+  duration=$((soak_minutes * 60))
+  taskset -c "${load_core}" "${loadgen}" --secret "${secret}" --port "${gateway_port}" \
+    --connections 64 --rate "${soak_rate}" --duplicates 0.3 --duration "${duration}" \
+    --warmup 0 --timeout 5 --id-prefix soak >"${work}/soak.json" 2>"${work}/soak.err" &
+  soak_load=$!
+  load_done() { ! kill -0 "${soak_load}" 2>/dev/null; }
+  printf '%8s %10s %8s\n' minute rss_mb fds
+  started=$(now_ms)
+  samples=${work}/soak.samples
+  : >"${samples}"
+  while kill -0 "${soak_load}" 2>/dev/null; do
+    wait_for 10 load_done || true  # one sample every 10 s, or at the end
+    rss=$(rss_kb "${gateway_pid}" VmRSS)
+    fds=$(ls "/proc/${gateway_pid}/fd" | wc -l)
+    minute=$(python3 -c "print(f'{($(now_ms) - ${started}) / 60000:.1f}')")
+    echo "${minute} ${rss} ${fds}" >>"${samples}"
+    printf '%8s %10s %8s\n' "${minute}" "$((rss / 1024))" "${fds}"
+  done
+  wait "${soak_load}" || { cat "${work}/soak.err" >&2; exit 1; }
+  line=$(tail -n 1 "${work}/soak.json")
+  echo "  load: $(head -n 1 "${work}/soak.err")" >&2
+  accepted=$(field "${line}" new_events)
+  count() { curl -sf "http://127.0.0.1:${sink_port}/count"; }
+  delivered_all() { [ "$(field "$(count)" distinct)" -ge "${accepted}" ]; }
+  drained=yes
+  wait_for 300 delivered_all || drained=NO
+  python3 - "${samples}" "${accepted}" "$(field "$(count)" distinct)" "${drained}" <<'PY'
+import sys
+rows = [tuple(float(x) for x in l.split()) for l in open(sys.argv[1]) if l.strip()]
+rss = [r[1] / 1024 for r in rows]
+fds = [int(r[2]) for r in rows]
+first = [r[1] / 1024 for r in rows if r[0] <= 1.0] or rss[:1]
+print(f"soak: RSS {min(rss):.0f}-{max(rss):.0f} MB (first minute max {max(first):.0f} MB, "
+      f"last {rss[-1]:.0f} MB), descriptors {min(fds)}-{max(fds)}; accepted {sys.argv[2]}, "
+      f"delivered {sys.argv[3]}, all delivered: {sys.argv[4]}")
+PY
   exit 0
 fi
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache git
+  build-essential cmake ninja-build pkg-config ccache git curl python3
   clang-14 clang-format libclang-rt-14-dev
   libssl-dev libsqlite3-dev sqlite3
   libboost1.81-dev libboost-json1.81-dev
