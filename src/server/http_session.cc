@@ -10,6 +10,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <sstream>
 
+#include "src/server/parsed_request.h"
 #include "src/server/routes.h"
 
 namespace hookfence::server {
@@ -20,18 +21,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = 64 * 1024;
-
-HttpRequest ToRequest(http::request<http::string_body>&& message, std::string remote) {
-  HttpRequest request;
-  request.remote = std::move(remote);
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  request.body = std::move(message.body());
-  return request;
-}
 
 // "address:port" of the peer ("[v6]:port" for IPv6), or "unknown" once it has gone.
 std::string RemoteOf(beast::tcp_stream& tcp) {
@@ -87,7 +76,7 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
       buffer.commit(n);
     }
     tcp.expires_after(limits.read_timeout);  // the whole request, header and body
-    http::request_parser<http::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
     auto [header_ec, header_bytes] =
@@ -118,26 +107,12 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
                      limits.read_timeout);
       co_return;
     }
+    if (auto problem = FramingProblem(parser)) {
+      co_await Write(stream, ErrorResponse(400, "bad_request", *problem), false,
+                     limits.read_timeout);
+      co_return;
+    }
     auto& head = parser.get();
-    // A Transfer-Encoding that does not end in chunked has no length the parser can trust
-    // (RFC 9112 §6.3): refuse it, as a Content-Length beside a Transfer-Encoding.
-    if (head.count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
-      co_await Write(
-          stream,
-          ErrorResponse(400, "bad_request",
-                        "Transfer-Encoding must end in chunked; nothing else is accepted"),
-          false, limits.read_timeout);
-      co_return;
-    }
-    if (head.count(http::field::content_length) > 0 &&
-        head.count(http::field::transfer_encoding) > 0) {
-      // A request smuggling attempt: refuse and close, never guess which length is true.
-      co_await Write(stream,
-                     ErrorResponse(400, "bad_request",
-                                   "Content-Length and Transfer-Encoding must not both be sent"),
-                     false, limits.read_timeout);
-      co_return;
-    }
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
       auto [ec, n] = co_await http::async_write(stream, go_on, kTuple);
