@@ -224,11 +224,15 @@ echo "gateway on core ${server_core} (threads = ${server_threads}), load on core
 # ---- The latency curve (--curve): open-loop steps past saturation. ----
 if [ "${curve}" = 1 ]; then
   ingest_only_config "${work}/curve.toml" "sqlite://${work}/curve.db"
+  # Back-pressure needs more requests in flight than the write queue holds: 2,048 connections
+  # against a queue of 512, so past saturation the queue fills and the rest is answered 429.
+  sed -i 's/^\[store\]$/[store]\nmax_pending_writes = 512/' "${work}/curve.toml"
   start_gateway "${work}/curve.toml"
   printf '%10s %12s %10s %10s %10s %8s %8s\n' rate/s answers/s p50_ms p99_ms p999_ms '429 %' unsent
   saturated=0
   for ((rate = curve_step; rate <= curve_max; rate += curve_step)); do
-    line=$(load "step ${rate}/s" --port "${gateway_port}" --rate "${rate}" --duration "${seconds}" \
+    line=$(load "step ${rate}/s" --port "${gateway_port}" --connections 2048 --rate "${rate}" \
+      --duration "${seconds}" \
       --warmup "${warmup}" --timeout 5 --id-prefix "curve${rate}" 2>/dev/null)
     python3 - "${line}" <<'PY'
 import json, sys

@@ -31,6 +31,7 @@
 // overloaded (429), other (any other status), errors (no answer: connection error or --timeout),
 // unsent (open loop: due but never sent before the drain deadline), throughput, p50/p99/p999/max
 // in ms, and total_ok: 200 accepted+queued answers over the whole run, warmup included.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -668,6 +669,12 @@ bool ParseNumber(const char* text, double* out) {
 }  // namespace hookfence::bench
 
 int main(int argc, char** argv) {
+  // Thousands of connections (the latency curve opens 2,048): the soft descriptor limit is often
+  // 1,024, the hard one far higher.
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
   using hookfence::bench::ParseNumber;
   using hookfence::bench::Usage;
   hookfence::bench::Options options;

@@ -1,6 +1,7 @@
 #include "src/cli/serve_commands.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -51,6 +52,10 @@ class OffsetClock : public Clock {
 };
 
 Status Serve(const std::string& path) {
+  // Before any thread starts. Dozens of store threads (so that group commits gather large
+  // batches) would each get a malloc arena of its own that keeps what it once held: in a soak the
+  // gateway grew past 400 MB that way. Two arenas keep memory bounded by what is in use.
+  mallopt(M_ARENA_MAX, 2);
   HF_ASSIGN_OR_RETURN(Config config, Load(path));
   server::GatewayOptions options;
   std::unique_ptr<OffsetClock> offset_clock;
