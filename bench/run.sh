@@ -183,21 +183,30 @@ readyz() { curl -sf -o /dev/null "http://127.0.0.1:${gateway_port}/readyz"; }
 # Starts `hookfence serve` pinned to the server core and waits (deadline 60 s) until /readyz
 # answers 200; sets gateway_pid, gateway_port and startup_ms (exec → first 200 on /readyz).
 start_gateway() {
-  local config=$1 log=${work}/gateway.$RANDOM.log start
-  # A free port chosen here: at log_level "warn" the gateway does not print the one it bound.
-  gateway_port=$(free_port)
-  sed -i "s/^listen = .*/listen = \"127.0.0.1:${gateway_port}\"/" "${config}"
-  start=$(now_ms)
-  taskset -c "${server_core}" "${hookfence}" serve --config "${config}" >"${log}" 2>&1 &
-  gateway_pid=$!
-  pids+=("${gateway_pid}")
-  gateway_log=${log}
-  if ! wait_for 60 readyz; then
-    echo "run.sh: the gateway never answered /readyz 200; its log:" >&2
-    cat "${log}" >&2
-    exit 1
-  fi
-  startup_ms=$(($(now_ms) - start))
+  local config=$1 log=${work}/gateway.$RANDOM.log start attempt
+  for attempt in 1 2 3 4 5; do
+    # A free port chosen here: at log_level "warn" the gateway does not print the one it bound.
+    # Another program may take it before the gateway binds it: then the next attempt picks again.
+    gateway_port=$(free_port)
+    sed -i "s/^listen = .*/listen = \"127.0.0.1:${gateway_port}\"/" "${config}"
+    start=$(now_ms)
+    taskset -c "${server_core}" "${hookfence}" serve --config "${config}" >"${log}" 2>&1 &
+    gateway_pid=$!
+    pids+=("${gateway_pid}")
+    gateway_log=${log}
+    gateway_gone() { ! kill -0 "${gateway_pid}" 2>/dev/null; }
+    ready_or_gone() { readyz || gateway_gone; }
+    if wait_for 60 ready_or_gone && ! gateway_gone; then
+      startup_ms=$(($(now_ms) - start))
+      return
+    fi
+    wait "${gateway_pid}" 2>/dev/null || true
+    forget_pid "${gateway_pid}"
+    grep -q 'Address already in use' "${log}" || break
+  done
+  echo "run.sh: the gateway never answered /readyz 200; its log:" >&2
+  cat "${log}" >&2
+  exit 1
 }
 
 # Runs the load generator pinned to the load core; prints its JSON line (its human line goes to
