@@ -472,19 +472,8 @@ class HygieneTest : public GatewayFixture {
     return store_->Get(key).status().code() == StatusCode::kNotFound;
   }
 
-  // `hookfence events ARGS...` with only the arguments the test passes.
   int Events(const std::vector<std::string>& args, std::string* output) {
-    std::vector<std::string> argv = {"/usr/bin/env",
-                                     "-u",
-                                     "HOOKFENCE_STORE",
-                                     "-u",
-                                     "HOOKFENCE_GATEWAY",
-                                     "-u",
-                                     "HOOKFENCE_ADMIN_TOKEN",
-                                     HOOKFENCE_BINARY,
-                                     "events"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, output);
+    return RunEventsCommand(args, output);
   }
 
   TestSink app_;

@@ -19,20 +19,8 @@ bool Contains(const std::string& text, std::string_view part) {
 
 class EventsCliTest : public GatewayFixture {
  protected:
-  // Runs `hookfence events ARGS...` with HOOKFENCE_* variables removed from its environment, so
-  // only what the test passes counts.
   int Events(const std::vector<std::string>& args, std::string* output) {
-    std::vector<std::string> argv = {"/usr/bin/env",
-                                     "-u",
-                                     "HOOKFENCE_STORE",
-                                     "-u",
-                                     "HOOKFENCE_GATEWAY",
-                                     "-u",
-                                     "HOOKFENCE_ADMIN_TOKEN",
-                                     HOOKFENCE_BINARY,
-                                     "events"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, output);
+    return RunEventsCommand(args, output);
   }
 
   // --- (a) a store file of the test's own ---

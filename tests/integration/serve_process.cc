@@ -125,4 +125,18 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int RunEventsCommand(const std::vector<std::string>& args, std::string* output) {
+  std::vector<std::string> argv = {"/usr/bin/env",
+                                   "-u",
+                                   "HOOKFENCE_STORE",
+                                   "-u",
+                                   "HOOKFENCE_GATEWAY",
+                                   "-u",
+                                   "HOOKFENCE_ADMIN_TOKEN",
+                                   HOOKFENCE_BINARY,
+                                   "events"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, output);
+}
+
 }  // namespace hookfence::testing

@@ -43,4 +43,8 @@ void PollPause();
 // Runs a command to completion, capturing stdout+stderr; returns its exit code (-1 on failure).
 int RunCommand(const std::vector<std::string>& argv, std::string* output);
 
+// Runs `hookfence events ARGS...` with the HOOKFENCE_* variables removed from its environment,
+// so only what the test passes counts.
+int RunEventsCommand(const std::vector<std::string>& args, std::string* output);
+
 }  // namespace hookfence::testing
