@@ -34,9 +34,12 @@ WalCheckpointer::~WalCheckpointer() {
 int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int frames) {
   auto* checkpointer = static_cast<WalCheckpointer*>(self);
   if (frames >= 4 * checkpointer->threshold_frames_) {
-    // The hard bound: the writer holds the write lock here, so this checkpoint reaches the end of
-    // the WAL and the next commit starts it over.
-    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // The hard bound. The writer is the only connection that writes, so no frame can arrive while
+    // it runs; FULL waits (through the busy timeout) for a background checkpoint in progress and
+    // for readers of older snapshots, then copies to the end, so the next commit starts the WAL
+    // over. A PASSIVE one would give up at once if the checkpointer's thread were busy, and the WAL
+    // would grow for as long as that lasted.
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
     checkpointer->by_writer_.fetch_add(1);
     return SQLITE_OK;
   }

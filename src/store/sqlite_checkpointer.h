@@ -6,7 +6,7 @@
 // checkpointer's own thread and connection, which checkpoints PASSIVE (never blocking the writer
 // or readers) once the WAL holds `threshold_frames` frames. Under unbroken load a passive
 // checkpoint can never catch up with the newest frames, so the WAL could not start over and would
-// grow without end: past `4 × threshold_frames` the writer checkpoints itself, between two
+// grow without end: past `4 × threshold_frames` the writer checkpoints itself (FULL), between two
 // commits, which only copies what the checkpointer has not copied yet.
 // Thread-safety: constructed and destroyed by the store's owner; the hook runs on the writer.
 #pragma once
