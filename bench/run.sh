@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--quick] [--seconds N] [--retained N] [--rows LIST] [--build-dir DIR]
 #                [--no-build] [--server-threads N] [--curve] [--curve-step R] [--curve-max R]
-#                [--soak MINUTES] [--soak-rate R]
+#                [--soak MINUTES] [--soak-rate R] [--loop-lag DURATION]
 #
 # Builds the release preset, then, with the gateway (`hookfence serve`) pinned to core 0 and the
 # load generator (and the delivery sink) pinned to core 1, measures each row of the targets table:
@@ -24,6 +24,7 @@
 # 3,000) with 30% duplicates, delivered to the sink, sampling the gateway's RSS and descriptors
 # every 10 s; prints the samples and checks every accepted event reached the sink.
 #
+# --loop-lag sets the gateway's [server] max_loop_lag (default: the gateway's own default).
 # --quick: 5 s per row (default 20 s) and 250,000 retained events (default 1,000,000).
 # --rows picks rows (comma-separated names above); --no-build uses the binaries already in
 # --build-dir (default build/release).
@@ -44,6 +45,7 @@ soak_minutes=0
 soak_rate=3000
 curve_step=10000
 curve_max=100000
+loop_lag=""
 server_core=0
 load_core=1
 while [ $# -gt 0 ]; do
@@ -60,7 +62,8 @@ while [ $# -gt 0 ]; do
     --soak-rate) soak_rate=$2; shift ;;
     --curve-step) curve_step=$2; shift ;;
     --curve-max) curve_max=$2; shift ;;
-    *) sed -n '2,30p' "$0" >&2; exit 2 ;;
+    --loop-lag) loop_lag=$2; shift ;;
+    *) sed -n '2,31p' "$0" >&2; exit 2 ;;
   esac
   shift
 done
@@ -142,6 +145,7 @@ gateway_config() {
 listen = "127.0.0.1:0"
 threads = ${server_threads}
 log_level = "warn"  # no access-log line per request: at 50k/s it is its own benchmark
+${loop_lag:+max_loop_lag = \"${loop_lag}\"}
 admin_token = "${admin_token}"
 [store]
 url = "$2"

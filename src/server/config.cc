@@ -33,9 +33,9 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view kTopKeys[] = {"server", "store", "delivery", "sources"};
 constexpr std::string_view kDeliveryKeys[] = {"max_held", "poll_interval", "shutdown_grace"};
-constexpr std::string_view kServerKeys[] = {"listen",       "max_body_bytes", "max_header_bytes",
-                                            "admin_token",  "threads",        "read_timeout",
-                                            "idle_timeout", "log_level",      "tls"};
+constexpr std::string_view kServerKeys[] = {
+    "listen",       "max_body_bytes", "max_header_bytes", "admin_token",  "threads",
+    "read_timeout", "idle_timeout",   "log_level",        "max_loop_lag", "tls"};
 constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 constexpr std::string_view kStoreKeys[] = {
     "url",           "volatile",       "lease",    "max_clock_skew",     "retention",
@@ -489,6 +489,10 @@ class Loader {
     if (const toml::node* node = table.get("idle_timeout")) {
       server.idle_timeout =
           ReadDuration(*node, "server.idle_timeout", Zero::kRefused).value_or(server.idle_timeout);
+    }
+    if (const toml::node* node = table.get("max_loop_lag")) {
+      server.max_loop_lag =
+          ReadDuration(*node, "server.max_loop_lag", Zero::kAllowed).value_or(server.max_loop_lag);
     }
     if (const toml::node* node = table.get("log_level")) {
       if (std::optional<std::string> level = ReadString(*node, "server.log_level")) {

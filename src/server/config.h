@@ -36,6 +36,10 @@ struct ServerConfig {
   Duration read_timeout = std::chrono::seconds(10);  // to read one whole request
   Duration idle_timeout = std::chrono::seconds(60);  // between keep-alive requests
   std::string log_level = "info";                    // trace | debug | info | warn | error | off
+  // How late an I/O thread's loop may run before new webhooks on it get 429 overloaded (LoopLag).
+  // Past it the loop is well behind (a refused event waits for the provider's retry, so not
+  // sooner). 0: never refuse for it.
+  Duration max_loop_lag = std::chrono::milliseconds(20);
   TlsConfig tls;
 };
 

@@ -82,6 +82,7 @@ threads = 4
 read_timeout = "5s"
 idle_timeout = "2m"
 log_level = "debug"
+max_loop_lag = "5ms"
 [server.tls]
 cert = "/etc/hookfence/cert.pem"
 key = "/etc/hookfence/key.pem"
@@ -137,6 +138,7 @@ id_header = "X-Delivery"
   EXPECT_EQ(config.server.read_timeout, 5s);
   EXPECT_EQ(config.server.idle_timeout, 2min);
   EXPECT_EQ(config.server.log_level, "debug");
+  EXPECT_EQ(config.server.max_loop_lag, 5ms);
   EXPECT_TRUE(config.server.tls.enabled());
   EXPECT_EQ(config.server.tls.cert_file, "/etc/hookfence/cert.pem");
   EXPECT_EQ(config.server.tls.key_file, "/etc/hookfence/key.pem");
@@ -156,7 +158,7 @@ id_header = "X-Delivery"
   ASSERT_EQ(config.sources.size(), 3u);
   const SourceConfig& stripe = config.sources[0];
   EXPECT_EQ(stripe.name, "stripe");
-  EXPECT_EQ(stripe.line, 28);
+  EXPECT_EQ(stripe.line, 29);
   EXPECT_EQ(stripe.destination, "https://app.internal/stripe");
   EXPECT_EQ(stripe.provider.provider, "stripe");
   EXPECT_THAT(stripe.provider.secrets, ElementsAre("whsec_new", "whsec_old"));
@@ -165,7 +167,7 @@ id_header = "X-Delivery"
 
   const SourceConfig& square = config.sources[1];
   EXPECT_EQ(square.name, "square-pay_1");
-  EXPECT_EQ(square.line, 35);
+  EXPECT_EQ(square.line, 36);
   EXPECT_EQ(square.provider.provider, "square");
   EXPECT_THAT(square.provider.secrets, ElementsAre("sq-key"));
   EXPECT_EQ(square.provider.tolerance, 0s);
@@ -173,7 +175,7 @@ id_header = "X-Delivery"
 
   const SourceConfig& custom = config.sources[2];
   EXPECT_EQ(custom.name, "custom");
-  EXPECT_EQ(custom.line, 42);
+  EXPECT_EQ(custom.line, 43);
   EXPECT_EQ(custom.provider.provider, "hmac");
   EXPECT_EQ(custom.provider.signature_header, "X-Hub-Signature-256");
   EXPECT_EQ(custom.provider.encoding, "base64");
@@ -195,6 +197,7 @@ TEST(ParseConfigTest, EveryDefault) {
   EXPECT_EQ(config.server.read_timeout, 10s);
   EXPECT_EQ(config.server.idle_timeout, 60s);
   EXPECT_EQ(config.server.log_level, "info");
+  EXPECT_EQ(config.server.max_loop_lag, 20ms);
   EXPECT_FALSE(config.server.tls.enabled());
   EXPECT_EQ(config.server.tls.cert_file, "");
   EXPECT_EQ(config.server.tls.key_file, "");
@@ -338,7 +341,7 @@ enabled = true
           IssueIs(2, 1,
                   "unknown key \"lisen\" in [server] (did you mean \"listen\"?); allowed keys: "
                   "listen, max_body_bytes, max_header_bytes, admin_token, threads, read_timeout, "
-                  "idle_timeout, log_level, tls"),
+                  "idle_timeout, log_level, max_loop_lag, tls"),
           IssueIs(4, 1, "unknown key \"certificate\" in [server.tls]; allowed keys: cert, key"),
           IssueIs(6, 3,
                   "unknown key \"ttl\" in [store]; allowed keys: url, volatile, lease, "

@@ -61,6 +61,7 @@ class Gateway::Impl {
         options_(std::move(options)),
         owned_store_(std::move(owned_store)),
         contexts_(MakeContexts(Threads())),
+        lags_(MakeLags(contexts_, config_.server.max_loop_lag)),
         ioc_(*contexts_.front()),
         accept_strand_(asio::make_strand(ioc_)),
         acceptor_(accept_strand_),
@@ -92,6 +93,14 @@ class Gateway::Impl {
     std::vector<std::unique_ptr<asio::io_context>> contexts;
     for (int i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
     return contexts;
+  }
+
+  static std::vector<std::shared_ptr<LoopLag>> MakeLags(
+      const std::vector<std::unique_ptr<asio::io_context>>& contexts, Duration threshold) {
+    std::vector<std::shared_ptr<LoopLag>> lags;
+    for (const auto& context : contexts)
+      lags.push_back(std::make_shared<LoopLag>(*context, threshold));
+    return lags;
   }
 
   int Threads() const {
@@ -218,7 +227,8 @@ class Gateway::Impl {
     for (;;) {
       // Connections go round the I/O threads' contexts. Each gets its own strand, and its socket
       // (so its stream's timeout timers) the same executor the session runs on.
-      asio::io_context& context = *contexts_[next_context_++ % contexts_.size()];
+      const std::size_t index = next_context_++ % contexts_.size();
+      asio::io_context& context = *contexts_[index];
       auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(context),
                                                           asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -235,8 +245,9 @@ class Gateway::Impl {
       accept_failing_ = false;
       auto strand = socket.get_executor();
       boost::beast::tcp_stream stream(std::move(socket));
-      asio::co_spawn(strand, ServeConnection(std::move(stream), tls_, core_, limits_, registry_),
-                     asio::detached);
+      asio::co_spawn(
+          strand, ServeConnection(std::move(stream), tls_, core_, limits_, registry_, lags_[index]),
+          asio::detached);
     }
   }
 
@@ -286,6 +297,7 @@ class Gateway::Impl {
   // that accepted it, and no context's queue is shared between threads. The first also runs the
   // acceptor, the sweeper, the signal handler and the dispatcher.
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<std::shared_ptr<LoopLag>> lags_;  // one per context, measuring it
   asio::io_context& ioc_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::size_t next_context_ = 0;  // accept strand only

@@ -58,7 +58,7 @@ asio::awaitable<void> Write(Stream& stream, const HttpResponse& answer, bool kee
 template <class Stream>
 asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore> core,
                                     SessionLimits limits, std::shared_ptr<SessionRegistry> registry,
-                                    std::shared_ptr<std::atomic<bool>> idle) {
+                                    std::shared_ptr<std::atomic<bool>> idle, LoopLag* lag) {
   auto& tcp = beast::get_lowest_layer(stream);
   // Bounded: header_limit and body_limit do not count chunk-size lines and their extensions,
   // which would otherwise pile up here without end.
@@ -135,7 +135,10 @@ asio::awaitable<void> ServeRequests(Stream& stream, std::shared_ptr<GatewayCore>
     http::request<http::string_body> message = parser.release();
     const bool keep_alive = message.keep_alive();
     tcp.expires_never();  // the store round has its own bounds
-    HttpResponse answer = co_await Route(core, ToRequest(std::move(message), remote));
+    HttpRequest request = ToRequest(std::move(message), remote);
+    if (lag != nullptr) lag->Note();
+    request.loop = lag;
+    HttpResponse answer = co_await Route(core, std::move(request));
     const bool keep = keep_alive && !answer.close && !registry->stopping();
     co_await Write(stream, answer, keep, limits.read_timeout);
     if (!keep) co_return;
@@ -198,12 +201,13 @@ std::size_t SessionRegistry::size() const {
 asio::awaitable<void> ServeConnection(beast::tcp_stream stream,
                                       std::shared_ptr<asio::ssl::context> tls,
                                       std::shared_ptr<GatewayCore> core, SessionLimits limits,
-                                      std::shared_ptr<SessionRegistry> registry) {
+                                      std::shared_ptr<SessionRegistry> registry,
+                                      std::shared_ptr<LoopLag> lag) {
   auto strand = co_await asio::this_coro::executor;
   auto idle = std::make_shared<std::atomic<bool>>(false);
   if (tls == nullptr) {
     const std::uint64_t id = registry->Add(strand, &stream.socket(), idle);
-    co_await ServeRequests(stream, core, limits, registry, idle);
+    co_await ServeRequests(stream, core, limits, registry, idle, lag.get());
     boost::system::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     registry->Remove(id);
@@ -214,7 +218,7 @@ asio::awaitable<void> ServeConnection(beast::tcp_stream stream,
   beast::get_lowest_layer(secure).expires_after(limits.read_timeout);
   auto [ec] = co_await secure.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (!ec) {
-    co_await ServeRequests(secure, core, limits, registry, idle);
+    co_await ServeRequests(secure, core, limits, registry, idle, lag.get());
     beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(2));
     co_await secure.async_shutdown(kTuple);
   }

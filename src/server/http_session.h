@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "src/server/gateway_core.h"
+#include "src/server/loop_lag.h"
 
 namespace hookfence::server {
 
@@ -61,11 +62,13 @@ class SessionRegistry : public std::enable_shared_from_this<SessionRegistry> {
   std::atomic<bool> stopping_{false};
 };
 
-// Serves one accepted connection until it closes. `tls` is null for plain HTTP.
+// Serves one accepted connection until it closes. `tls` is null for plain HTTP. `lag` measures
+// the loop the connection runs on; each request is marked when that loop is saturated.
 boost::asio::awaitable<void> ServeConnection(boost::beast::tcp_stream stream,
                                              std::shared_ptr<boost::asio::ssl::context> tls,
                                              std::shared_ptr<GatewayCore> core,
                                              SessionLimits limits,
-                                             std::shared_ptr<SessionRegistry> registry);
+                                             std::shared_ptr<SessionRegistry> registry,
+                                             std::shared_ptr<LoopLag> lag);
 
 }  // namespace hookfence::server

@@ -12,12 +12,17 @@
 
 namespace hookfence::server {
 
+class LoopLag;
+
 struct HttpRequest {
   std::string method;  // "POST", "GET", ...
   std::string target;  // path and query, as received
   Headers headers;     // as received, in order
   std::string body;
   std::string remote;  // peer address, for logs
+  // The I/O loop that read it, which refuses webhooks while it runs late (LoopLag::Admit); null
+  // outside a gateway session.
+  LoopLag* loop = nullptr;
 };
 
 struct HttpResponse {

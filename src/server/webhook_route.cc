@@ -6,6 +6,7 @@
 #include "hookfence/keys.h"
 #include "src/delivery/ordering_key.h"
 #include "src/server/dispatcher.h"
+#include "src/server/loop_lag.h"
 #include "src/server/routes.h"
 #include "src/server/sync_forward.h"
 #include "src/server/webhook_answers.h"
@@ -49,6 +50,9 @@ const HttpResponse kQueued =
     Prebuilt(StatusResponse(200, "queued", "stored durably; delivery waits its turn"));
 const HttpResponse kDuplicate =
     Prebuilt(StatusResponse(200, "duplicate", "already received; not stored again"));
+// Served without verifying or storing anything, so a saturated loop catches up.
+const HttpResponse kSaturated = Prebuilt(
+    WithRetryAfter(ErrorResponse(429, "overloaded", "the gateway is saturated; retry later"), 1));
 
 // True when any Content-Encoding header names something but identity. Every one is looked at:
 // a repeated header must not hide gzip behind a first "identity".
@@ -76,6 +80,10 @@ boost::asio::awaitable<HttpResponse> HandleWebhook(std::shared_ptr<GatewayCore> 
     HttpResponse response = Refuse(outcome, 405, "method_not_allowed", "webhooks are POSTed");
     response.headers.emplace_back("Allow", "POST");
     co_return response;
+  }
+  if (request.loop != nullptr && !request.loop->Admit()) {
+    *outcome = "overloaded";
+    co_return kSaturated;
   }
   if (EncodedBody(request.headers)) {
     co_return Refuse(outcome, 415, "unsupported_encoding",

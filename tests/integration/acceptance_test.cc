@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -283,6 +284,69 @@ TEST_F(LimitsTest, OverloadedStoreQueueAnswers429) {
   EXPECT_TRUE(server::FindHeader(refused.headers, "Retry-After").has_value());
   faults_->Resume();
   for (auto& f : stalled) EXPECT_EQ(f.get().status, 200);
+}
+
+// Past saturation of the I/O loop (here: a threshold so low that any late tick counts, for
+// LoopLag::kSustained without a break), webhooks are refused with 429 overloaded + Retry-After and
+// nothing of them is stored; the loop still answers everything else, and takes webhooks again once
+// it is idle.
+TEST_F(LimitsTest, SaturatedLoopAnswers429AndStoresNothing) {
+  server::Config config = DefaultConfig();
+  config.server.threads = 1;
+  config.server.max_loop_lag = 1us;
+  StartGateway(config);
+  constexpr int kPosters = 8;
+  std::atomic<bool> refused{false};
+  std::mutex mu;
+  std::vector<std::string> stored_ids, refused_ids;
+  std::vector<std::thread> posters;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  // Health checks keep the loop busy without a break (webhooks alone pause while their batch
+  // syncs), and are never refused themselves.
+  std::atomic<int> health_not_ok{0};
+  for (int p = 0; p < 4; ++p) {
+    posters.emplace_back([&] {
+      while (!refused.load() && std::chrono::steady_clock::now() < deadline) {
+        if (Get("/healthz").status != 200) health_not_ok.fetch_add(1);
+      }
+    });
+  }
+  for (int p = 0; p < kPosters; ++p) {
+    posters.emplace_back([&, p] {
+      for (int i = 0; !refused.load() && std::chrono::steady_clock::now() < deadline; ++i) {
+        const std::string id = "l" + std::to_string(p) + "-" + std::to_string(i);
+        auto answer = PostSigned(config_.sources[0], R"({"id":")" + id + R"("})", id);
+        std::lock_guard lock(mu);
+        if (answer.status == 200) {
+          stored_ids.push_back(id);
+        } else {
+          EXPECT_EQ(answer.status, 429) << answer.body;
+          EXPECT_TRUE(Contains(answer.body, R"("error":"overloaded")")) << answer.body;
+          EXPECT_TRUE(Contains(answer.body, "saturated")) << answer.body;
+          EXPECT_EQ(server::FindHeader(answer.headers, "Retry-After").value_or(""), "1");
+          refused_ids.push_back(id);
+          refused.store(true);
+        }
+      }
+    });
+  }
+  for (auto& poster : posters) poster.join();
+  ASSERT_FALSE(refused_ids.empty()) << "the loop was never found saturated";
+  EXPECT_EQ(health_not_ok.load(), 0);
+  for (const std::string& id : refused_ids) {
+    EXPECT_EQ(store_->Get("hooks:" + id).status().code(), StatusCode::kNotFound) << id;
+  }
+  for (const std::string& id : stored_ids) EXPECT_TRUE(store_->Get("hooks:" + id).ok()) << id;
+  EXPECT_EQ(Get("/healthz").status, 200);
+  auto metrics = Get("/metrics").body;
+  EXPECT_TRUE(Contains(metrics, R"(source="hooks",outcome="overloaded"})")) << metrics;
+  // Once the posters stop, the loop goes idle and takes webhooks again.
+  int status = 0;
+  for (int i = 0; status != 200 && std::chrono::steady_clock::now() < deadline + 30s; ++i) {
+    const std::string id = "after-" + std::to_string(i);
+    status = PostSigned(config_.sources[0], R"({"id":")" + id + R"("})", id).status;
+  }
+  EXPECT_EQ(status, 200);
 }
 
 TEST_F(LimitsTest, RetentionIsSweptPeriodically) {
