@@ -78,6 +78,7 @@ class Gateway::Impl {
                                           options_.log);
     dispatcher_ = std::make_shared<Dispatcher>(ioc_, core_, config_.delivery, config_.store.lease);
     core_->set_dispatcher(dispatcher_.get());
+    core_->set_loop_lags(lags_);
     core_->set_wake([dispatcher = std::weak_ptr<Dispatcher>(dispatcher_)] {
       if (auto alive = dispatcher.lock()) alive->Wake();
     });

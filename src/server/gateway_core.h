@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "hookfence/clock.h"
 #include "src/server/config.h"
@@ -20,6 +21,7 @@
 namespace hookfence::server {
 
 class Dispatcher;
+class LoopLag;
 
 // The part of the configuration that SIGHUP may replace.
 struct Settings {
@@ -67,6 +69,10 @@ class GatewayCore {
   Dispatcher* dispatcher() const { return dispatcher_; }
   void set_dispatcher(Dispatcher* dispatcher) { dispatcher_ = dispatcher; }
 
+  // Each I/O loop's LoopLag, for the metrics; set once before the gateway starts.
+  const std::vector<std::shared_ptr<LoopLag>>& loop_lags() const { return loop_lags_; }
+  void set_loop_lags(std::vector<std::shared_ptr<LoopLag>> lags) { loop_lags_ = std::move(lags); }
+
  private:
   Clock* clock_;
   StoreRunner store_;
@@ -77,6 +83,7 @@ class GatewayCore {
   std::shared_ptr<const Settings> settings_;
   std::function<void()> wake_;
   Dispatcher* dispatcher_ = nullptr;
+  std::vector<std::shared_ptr<LoopLag>> loop_lags_;
 };
 
 }  // namespace hookfence::server

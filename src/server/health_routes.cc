@@ -2,6 +2,7 @@
 // answers), /metrics (Prometheus text).
 #include "src/server/destination.h"
 #include "src/server/dispatcher.h"
+#include "src/server/loop_lag.h"
 #include "src/server/routes.h"
 
 namespace hookfence::server {
@@ -57,8 +58,12 @@ boost::asio::awaitable<HttpResponse> HandleHealth(std::shared_ptr<GatewayCore> c
     auto counted = co_await core->store().Run<Result<QueueCounts>>(CountCall());
     if (counted && counted->ok()) gauges.queues = **counted;
     StoreStats stats = core->store().store().Stats();
-    response.body =
-        core->metrics().Render(stats, core->store().pending() + stats.pending_writes, gauges);
+    std::vector<Metrics::LoopGauge> loops;
+    for (const auto& lag : core->loop_lags()) {
+      loops.push_back(Metrics::LoopGauge{lag->last_lag(), lag->refused_share()});
+    }
+    response.body = core->metrics().Render(stats, core->store().pending() + stats.pending_writes,
+                                           gauges, loops);
     co_return response;
   }
   co_return ErrorResponse(404, "not_found", "no such endpoint");

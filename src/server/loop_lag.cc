@@ -40,11 +40,17 @@ void LoopLag::Arm() {
 }
 
 bool LoopLag::Admit() {
-  if (share_ == 0) return true;
-  credit_ += share_;
+  const double share = refused_share();
+  if (share == 0) return true;
+  credit_ += share;
   if (credit_ < 1) return true;
   credit_ -= 1;
   return false;
+}
+
+void LoopLag::SetShare(double share) {
+  share_.store(share, std::memory_order_relaxed);
+  if (share == 0) credit_ = 0;
 }
 
 bool LoopLag::OnTick(Duration lag) {
@@ -54,19 +60,18 @@ bool LoopLag::OnTick(Duration lag) {
   if (!keep_ticking) {
     // An idle loop is caught up by definition.
     late_since_.reset();
-    share_ = 0;
-    credit_ = 0;
+    SetShare(0);
     return false;
   }
+  const double share = refused_share();
   if (lag <= threshold_) {
     late_since_.reset();
-    share_ = std::max(0.0, share_ - kStep);
-    if (share_ == 0) credit_ = 0;
+    SetShare(std::max(0.0, share - kStep));
     return true;
   }
   if (!late_since_) late_since_ = due_;
   // Already refusing: steer at once. Not yet: only once the loop has been late for kSustained.
-  if (share_ > 0 || due_ + lag - *late_since_ >= kSustained) share_ = std::min(1.0, share_ + kStep);
+  if (share > 0 || due_ + lag - *late_since_ >= kSustained) SetShare(std::min(1.0, share + kStep));
   return true;
 }
 

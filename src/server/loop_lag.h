@@ -15,7 +15,8 @@
 // settles near the threshold while it keeps accepting what it can, rather than refusing
 // everything while it is slightly behind. A tick with no request since the last one stops the
 // timer and ends refusals: an idle gateway wakes nobody.
-// Thread-safety: Note, Admit and the rest on the loop's own thread; last_lag from any thread.
+// Thread-safety: Note and Admit on the loop's own thread; last_lag and refused_share from any
+// thread (metrics).
 #pragma once
 
 #include <atomic>
@@ -49,7 +50,7 @@ class LoopLag : public std::enable_shared_from_this<LoopLag> {
   // spread evenly.
   bool Admit();
   // The share of webhooks refused now, 0 to 1.
-  double refused_share() const { return share_; }
+  double refused_share() const { return share_.load(std::memory_order_relaxed); }
   // The latest tick's lateness.
   Duration last_lag() const { return Duration(last_lag_.load(std::memory_order_relaxed)); }
   // True while the timer runs (requests arrived within the last tick).
@@ -59,6 +60,7 @@ class LoopLag : public std::enable_shared_from_this<LoopLag> {
   void Arm();
   // What a tick does with its lateness; returns whether to keep ticking.
   bool OnTick(Duration lag);
+  void SetShare(double share);
 
   boost::asio::steady_timer timer_;
   const Duration threshold_;
@@ -67,8 +69,8 @@ class LoopLag : public std::enable_shared_from_this<LoopLag> {
   std::optional<std::chrono::steady_clock::time_point> late_since_;  // the streak's first due time
   bool ticking_ = false;
   bool requests_since_tick_ = false;
-  double share_ = 0;   // of webhooks refused
-  double credit_ = 0;  // refusals owed: each Admit adds share_, a refusal spends 1
+  std::atomic<double> share_{0};  // of webhooks refused; written only on the loop's thread
+  double credit_ = 0;             // refusals owed: each Admit adds share_, a refusal spends 1
   std::atomic<Duration::rep> last_lag_{0};
 };
 

@@ -91,7 +91,8 @@ void Metrics::ObserveDelivery(std::uint32_t attempts, Duration latency) {
 }
 
 std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth,
-                            const DeliveryGauges& delivery) const {
+                            const DeliveryGauges& delivery,
+                            const std::vector<LoopGauge>& loops) const {
   std::string out;
   Help(&out, "hookfence_requests_total", "counter",
        "Webhook requests answered, by source and outcome.");
@@ -117,6 +118,19 @@ std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth,
 
   Help(&out, "hookfence_store_queue_depth", "gauge", "Store operations waiting to run.");
   out += "hookfence_store_queue_depth " + std::to_string(queue_depth) + "\n";
+
+  Help(&out, "hookfence_io_loop_lag_seconds", "gauge",
+       "How late each I/O thread's loop ran at its latest tick (while requests arrive).");
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    out += "hookfence_io_loop_lag_seconds{loop=\"" + std::to_string(i) + "\"} " +
+           std::to_string(Seconds(loops[i].lag)) + "\n";
+  }
+  Help(&out, "hookfence_io_loop_refused_share", "gauge",
+       "Share of webhooks each I/O thread answers 429 overloaded because its loop runs late.");
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    out += "hookfence_io_loop_refused_share{loop=\"" + std::to_string(i) + "\"} " +
+           std::to_string(loops[i].refused_share) + "\n";
+  }
 
   Help(&out, "hookfence_deliveries_total", "counter",
        "Delivery attempts and other dispatcher verdicts, by source (destination) and outcome.");

@@ -40,10 +40,16 @@ class Metrics {
     std::vector<std::pair<std::string, std::size_t>> in_flight;  // source -> requests running
   };
 
-  // The Prometheus exposition of every metric; `store`, `queue_depth` and `delivery` are read by
-  // the caller at scrape time.
+  // One I/O loop's lateness and the share of webhooks it refuses for it (LoopLag).
+  struct LoopGauge {
+    Duration lag{0};
+    double refused_share = 0;
+  };
+
+  // The Prometheus exposition of every metric; `store`, `queue_depth`, `delivery` and `loops` are
+  // read by the caller at scrape time.
   std::string Render(const StoreStats& store, std::uint64_t queue_depth,
-                     const DeliveryGauges& delivery) const;
+                     const DeliveryGauges& delivery, const std::vector<LoopGauge>& loops) const;
 
   // Upper bounds of the latency buckets, in seconds.
   static constexpr std::array<double, 13> kLatencyBounds = {

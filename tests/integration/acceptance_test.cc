@@ -340,6 +340,10 @@ TEST_F(LimitsTest, SaturatedLoopAnswers429AndStoresNothing) {
   EXPECT_EQ(Get("/healthz").status, 200);
   auto metrics = Get("/metrics").body;
   EXPECT_TRUE(Contains(metrics, R"(source="hooks",outcome="overloaded"})")) << metrics;
+  // The one I/O loop's gauges.
+  EXPECT_TRUE(Contains(metrics, R"(hookfence_io_loop_lag_seconds{loop="0"} )")) << metrics;
+  EXPECT_TRUE(Contains(metrics, R"(hookfence_io_loop_refused_share{loop="0"} )")) << metrics;
+  EXPECT_FALSE(Contains(metrics, R"({loop="1"})")) << metrics;
   // Once the posters stop, the loop goes idle and takes webhooks again.
   int status = 0;
   for (int i = 0; status != 200 && std::chrono::steady_clock::now() < deadline + 30s; ++i) {
