@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hookfence/fingerprint.h"
+#include "testing/commit_gate.h"
 #include "testing/scratch_dir.h"
 #include "testing/simulated_clock.h"
 #include "testing/test_servers.h"
@@ -622,6 +623,79 @@ TEST_P(StoreConformanceTest, AcceptAsyncAnswersAsAcceptAndHandsThePayloadBack) {
   EXPECT_EQ(h.store().List(ListFilter{})->records.size(), 2u);
 }
 
+// An owner's *Async write, waited for: the callback may run on any thread, exactly once.
+Status WriteAndWait(const std::function<void(Store::WriteCallback)>& write) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  std::future<Status> answer = promise->get_future();
+  write([promise, calls](Status status) {
+    if (calls->fetch_add(1) == 0) promise->set_value(std::move(status));
+  });
+  Status got = answer.get();
+  EXPECT_EQ(calls->load(), 1) << "an async owner write answered more than once";
+  return got;
+}
+
+TEST_P(StoreConformanceTest, AsyncOwnerWritesAnswerAsTheBlockingCalls) {
+  Harness h(GetParam());
+  Store& store = h.store();
+  auto completed = store.Accept(Acc("s:c", 30s));
+  auto failed = store.Accept(Acc("s:f", 30s));
+  auto released = store.Accept(Acc("s:r", 30s));
+  ASSERT_TRUE(completed.ok() && failed.ok() && released.ok());
+
+  // A stale fence changes nothing.
+  const Record before = MustGet(store, "s:c");
+  EXPECT_EQ(WriteAndWait([&](auto done) {
+              store.CompleteAsync("s:c", 7, Done(7), std::nullopt, std::move(done));
+            }).code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(WriteAndWait([&](auto done) {
+              store.FailAsync(Retry("s:c", 7, h.clock().Now()), std::move(done));
+            }).code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(WriteAndWait([&](auto done) { store.ReleaseAsync("s:c", 7, std::move(done)); }).code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(MustGet(store, "s:c"), before);
+
+  // Answered only once the change is there for every other reader.
+  ASSERT_TRUE(WriteAndWait([&](auto done) {
+                store.CompleteAsync("s:c", completed->fence, Done(completed->fence),
+                                    Response{201, {}, "kept"}, std::move(done));
+              }).ok());
+  Record c = MustGet(store, "s:c");
+  EXPECT_EQ(c.state, State::kCompleted);
+  EXPECT_EQ(c.attempts, 1u);
+  ASSERT_TRUE(c.response.has_value());
+  EXPECT_EQ(c.response->body, "kept");
+
+  ASSERT_TRUE(WriteAndWait([&](auto done) {
+                store.FailAsync(Retry("s:f", failed->fence, h.clock().Now() + 5s), std::move(done));
+              }).ok());
+  Record f = MustGet(store, "s:f");
+  EXPECT_EQ(f.state, State::kPending);
+  EXPECT_EQ(f.due_at, h.clock().Now() + 5s);
+  EXPECT_EQ(f.attempts, 1u);
+
+  ASSERT_TRUE(WriteAndWait([&](auto done) {
+                store.ReleaseAsync("s:r", released->fence, std::move(done));
+              }).ok());
+  Record r = MustGet(store, "s:r");
+  EXPECT_EQ(r.state, State::kPending);
+  EXPECT_EQ(r.attempts, 0u);
+
+  EXPECT_EQ(WriteAndWait([&](auto done) {
+              store.CompleteAsync("s:nope", 1, Done(1), std::nullopt, std::move(done));
+            }).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(WriteAndWait([&](auto done) {
+              store.FailAsync(Retry("s:bad id", 1, h.clock().Now()), std::move(done));
+            }).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteAndWait([&](auto done) { store.ReleaseAsync("", 1, std::move(done)); }).code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformanceTest, ConcurrentAsyncAcceptsOfOneKeyInsertOnce) {
   Harness h(GetParam());
   constexpr int kCalls = 400;
@@ -714,32 +788,20 @@ TEST_P(StoreConformanceTest, DuplicateOfAnUndurableWriteWaitsForItsBatch) {
   if (!GetParam().batched) GTEST_SKIP() << "backend writes without batches";
   for (bool commit_fails : {false, true}) {
     SCOPED_TRACE(commit_fails ? "commit fails" : "commit succeeds");
-    std::mutex mu;
-    std::condition_variable cv;
-    bool blocker_entered = false;
-    bool release_blocker = false;
-    std::atomic<int> batch_number{0};
+    testing::CommitGate gate;  // holds the writer so the next calls pile up in one batch
+    std::atomic<int> later_batches{0};
     std::atomic<std::size_t> second_batch_size{0};
     Harness h(GetParam(), [&](StoreOptions& o) {
-      o.before_commit_for_testing = [&](std::size_t size) {
-        int n = ++batch_number;
-        if (n == 1) {  // hold the writer so the next calls pile up in one batch
-          std::unique_lock lock(mu);
-          blocker_entered = true;
-          cv.notify_all();
-          cv.wait(lock, [&] { return release_blocker; });
-        } else if (n == 2) {
+      o.before_commit_for_testing = gate.Hook([&](std::size_t size) {
+        if (++later_batches == 1) {
           second_batch_size = size;
           if (commit_fails) return UnavailableError("injected commit failure");
         }
         return Status::Ok();
-      };
+      });
     });
     auto blocker = std::async(std::launch::async, [&] { return h.store().Accept(Acc("s:x")); });
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return blocker_entered; });
-    }
+    gate.WaitUntilHeld();
     auto first = std::async(std::launch::async, [&] { return h.store().Accept(Acc("s:k", 30s)); });
     auto second = std::async(std::launch::async, [&] { return h.store().Accept(Acc("s:k", 30s)); });
     // Both are queued behind the held batch: neither may have been answered.
@@ -750,11 +812,7 @@ TEST_P(StoreConformanceTest, DuplicateOfAnUndurableWriteWaitsForItsBatch) {
     ASSERT_EQ(h.store().Stats().pending_writes, 2u);
     EXPECT_EQ(first.wait_for(0s), std::future_status::timeout);
     EXPECT_EQ(second.wait_for(0s), std::future_status::timeout);
-    {
-      std::lock_guard lock(mu);
-      release_blocker = true;
-    }
-    cv.notify_all();
+    gate.Release();
     ASSERT_TRUE(blocker.get().ok());
     auto a = first.get();
     auto b = second.get();

@@ -189,12 +189,13 @@ class Store {
   // that still needs the body (the gateway's dispatcher) keeps it without a copy. `done` runs on
   // the calling thread or on a store thread and must not block.
   // The default runs Accept on the calling thread; stores with a writer queue override it to
-  // only queue the call (see queues_accepts).
+  // only queue the call (see queues_writes).
   using AcceptCallback = std::function<void(Result<AcceptOutcome>, Payload)>;
   virtual void AcceptAsync(AcceptRequest request, AcceptCallback done);
-  // True when AcceptAsync never blocks (it queues the call for a writer thread), so an event
-  // loop may call it directly; false when it runs Accept on the calling thread.
-  virtual bool queues_accepts() const { return false; }
+  // True when AcceptAsync, CompleteAsync, FailAsync and ReleaseAsync never block (they queue the
+  // call for a writer thread), so an event loop may call them directly; false when they run the
+  // blocking call on the calling thread.
+  virtual bool queues_writes() const { return false; }
 
   // Claims a key for the caller (see BeginOutcome). Takes over a caller-driven PENDING record at
   // once and any IN_PROGRESS record whose lease (plus max_clock_skew) has expired, with fence + 1.
@@ -221,6 +222,15 @@ class Store {
 
   // Gives the lease back early: PENDING, due now, attempts unchanged. kAborted as above.
   virtual Status Release(std::string_view key, std::uint64_t fence) = 0;
+
+  // Complete, Fail and Release without holding the caller's thread through the group commit, as
+  // AcceptAsync: `done` is called exactly once with what the blocking call would return, on the
+  // calling thread or on a store thread, and must not block. The defaults run the blocking call.
+  using WriteCallback = std::function<void(Status)>;
+  virtual void CompleteAsync(std::string key, std::uint64_t fence, Attempt attempt,
+                             std::optional<Response> response, WriteCallback done);
+  virtual void FailAsync(FailRequest request, WriteCallback done);
+  virtual void ReleaseAsync(std::string key, std::uint64_t fence, WriteCallback done);
 
   // The whole record, payload and response included. kNotFound if absent.
   virtual Result<Record> Get(std::string_view key) = 0;

@@ -32,9 +32,6 @@ constexpr int kStoreWriteTries = 5;
 std::function<Result<std::vector<Claim>>(Store&)> ClaimCall(std::size_t limit, Duration lease) {
   return [limit, lease](Store& store) { return store.ClaimDue(limit, lease); };
 }
-std::function<Status(Store&)> ReleaseCall(std::string key, std::uint64_t fence) {
-  return [key = std::move(key), fence](Store& store) { return store.Release(key, fence); };
-}
 std::function<Result<Timestamp>(Store&)> RenewCall(std::string key, std::uint64_t fence,
                                                    Duration lease) {
   return
@@ -107,7 +104,7 @@ class Dispatcher::Delivery {
   // Writes the attempt's verdict; retries while the store is unavailable. Returns the status of
   // the last try.
   static asio::awaitable<Status> Write(std::shared_ptr<Dispatcher> self,
-                                       std::function<Status(Store&)> call);
+                                       StoreRunner::QueuedWrite write);
   static asio::awaitable<void> Release(std::shared_ptr<Dispatcher> self, DeliveryJob job,
                                        std::string why);
 };
@@ -186,11 +183,11 @@ asio::awaitable<void> Dispatcher::Delivery::Renew(std::shared_ptr<Dispatcher> se
 }
 
 asio::awaitable<Status> Dispatcher::Delivery::Write(std::shared_ptr<Dispatcher> self,
-                                                    std::function<Status(Store&)> call) {
+                                                    StoreRunner::QueuedWrite write) {
   Status status = UnavailableError("not written");
   auto pause = std::chrono::milliseconds(100);
   for (int attempt = 0; attempt < kStoreWriteTries; ++attempt) {
-    auto written = co_await self->core_->store().Run<Status>(call);
+    auto written = co_await self->core_->store().Write(write);
     status = written ? *written : ResourceExhaustedError("the store's queue is full");
     if (status.ok() || status.code() == StatusCode::kAborted ||
         status.code() == StatusCode::kNotFound ||

@@ -2,9 +2,12 @@
 // block on the store, and bounds how many calls may wait (past the bound, the gateway answers
 // 429 overloaded instead of letting latency climb).
 //
-// Many threads matter for the SQLite store: each caller blocks until its group commit is durable,
-// so the batch can only grow as large as the number of callers waiting together.
-// Thread-safety: Run may be called from any coroutine on any executor, concurrently.
+// Many threads matter for blocking calls on the SQLite store: each caller blocks until its group
+// commit is durable, so the batch can only grow as large as the number of callers waiting
+// together. The hot writes (Accept, and an owner's Complete, Fail and Release) skip the threads
+// when the store queues them itself (Store::queues_writes).
+// Thread-safety: Run, Accept and Write may be called from any coroutine on any executor,
+// concurrently.
 #pragma once
 
 #include <atomic>
@@ -54,16 +57,41 @@ class StoreRunner {
     Payload payload;
   };
   // Store::AcceptAsync, resumed on the caller's executor; nullopt at once past the bound, as Run.
-  // A store that queues accepts (SQLite's group commit) is called right here: queuing is not
-  // store work, and no store thread has to sit through the commit. Others run on a store thread.
   boost::asio::awaitable<std::optional<Accepted>> Accept(AcceptRequest request) {
-    if (!Admit()) co_return std::nullopt;
-    auto executor = co_await boost::asio::this_coro::executor;
-    std::shared_ptr<Accepted> accepted = co_await SubmitAccept(std::move(request), executor);
-    co_return std::move(*accepted);
+    return RunQueued<Accepted>(AcceptCall(std::move(request)));
+  }
+
+  // Starts a write through one of the store's *Async calls, which answers through the callback.
+  using QueuedWrite = std::function<void(Store&, Store::WriteCallback)>;
+  // Runs `write` and resumes the caller on its own executor with its status; nullopt at once past
+  // the bound, as Run.
+  boost::asio::awaitable<std::optional<Status>> Write(QueuedWrite write) {
+    return RunQueued<Status>(std::move(write));
   }
 
  private:
+  // A store that queues its writes (SQLite's group commit) is called right on the caller's thread:
+  // queuing is not store work, and no store thread has to sit through the commit. Others run on a
+  // store thread.
+  template <typename T>
+  boost::asio::awaitable<std::optional<T>> RunQueued(
+      std::function<void(Store&, std::function<void(T)>)> start) {
+    if (!Admit()) co_return std::nullopt;
+    auto executor = co_await boost::asio::this_coro::executor;
+    std::shared_ptr<T> answer = co_await SubmitQueued<T>(std::move(start), executor);
+    co_return std::move(*answer);
+  }
+
+  static std::function<void(Store&, std::function<void(Accepted)>)> AcceptCall(
+      AcceptRequest request) {
+    return [request = std::move(request)](Store& store,
+                                          std::function<void(Accepted)> done) mutable {
+      store.AcceptAsync(std::move(request), [done](Result<AcceptOutcome> outcome, Payload payload) {
+        done(Accepted{std::move(outcome), std::move(payload)});
+      });
+    };
+  }
+
   bool Admit() {
     if (pending_.fetch_add(1) >= max_pending_) {
       pending_.fetch_sub(1);
@@ -74,29 +102,29 @@ class StoreRunner {
 
   // Plain functions, not coroutines: GCC 12 mis-handles lambda captures created inside
   // coroutine bodies.
-  boost::asio::awaitable<std::shared_ptr<Accepted>> SubmitAccept(
-      AcceptRequest request, boost::asio::any_io_executor executor) {
+  template <typename T>
+  boost::asio::awaitable<std::shared_ptr<T>> SubmitQueued(
+      std::function<void(Store&, std::function<void(T)>)> start,
+      boost::asio::any_io_executor executor) {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                       void(std::shared_ptr<Accepted>)>(
-        [this, executor, request = std::move(request)](auto handler) mutable {
-          // Store::AcceptCallback is a std::function, which needs a copyable target.
+                                       void(std::shared_ptr<T>)>(
+        [this, executor, start = std::move(start)](auto handler) mutable {
+          // The store's callbacks are std::functions, which need a copyable target.
           auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-          Store::AcceptCallback done = [this, executor, shared_handler](
-                                           Result<AcceptOutcome> outcome, Payload payload) {
-            auto value =
-                std::make_shared<Accepted>(Accepted{std::move(outcome), std::move(payload)});
+          std::function<void(T)> done = [this, executor, shared_handler](T answer) {
+            auto value = std::make_shared<T>(std::move(answer));
             pending_.fetch_sub(1);
             boost::asio::post(executor, [value, shared_handler]() mutable {
               std::move (*shared_handler)(value);
             });
           };
-          if (store_->queues_accepts()) {
-            store_->AcceptAsync(std::move(request), std::move(done));
+          if (store_->queues_writes()) {
+            start(*store_, std::move(done));
             return;
           }
           boost::asio::post(pool_,
-                            [this, request = std::move(request), done = std::move(done)]() mutable {
-                              store_->AcceptAsync(std::move(request), std::move(done));
+                            [this, start = std::move(start), done = std::move(done)]() mutable {
+                              start(*store_, std::move(done));
                             });
         },
         boost::asio::use_awaitable);

@@ -106,8 +106,8 @@ boost::asio::awaitable<HttpResponse> ForwardSync(std::shared_ptr<GatewayCore> co
       delivery::ClassifyStatus(answer.status) != delivery::AnswerClass::kRetryable;
   if (final_answer) {
     Response stored = StoredFrom(answer);
-    auto completed = co_await core->store().Run<Status>(
-        CompleteCall(key, claim.fence, std::move(attempt), stored));
+    auto completed =
+        co_await core->store().Write(CompleteCall(key, claim.fence, std::move(attempt), stored));
     if (completed && !completed->ok() && completed->code() != StatusCode::kAborted) {
       // The app answered but the answer is not durable: the provider must try again (the app
       // sees the same Idempotency-Key).
@@ -151,7 +151,7 @@ boost::asio::awaitable<HttpResponse> ForwardSync(std::shared_ptr<GatewayCore> co
   }
   attempt.error = request.error;
   request.attempt = std::move(attempt);
-  auto failed = co_await core->store().Run<Status>(FailCall(std::move(request)));
+  auto failed = co_await core->store().Write(FailCall(std::move(request)));
   if (!failed || (!failed->ok() && failed->code() != StatusCode::kAborted)) {
     // Its lease lapses instead; the provider's retry then takes the record over.
     core->log().warn("{}: could not record the failed attempt: {}", key,

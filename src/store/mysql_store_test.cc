@@ -18,6 +18,7 @@
 #include "hookfence/fingerprint.h"
 #include "src/store/migration.h"
 #include "src/store/mysql_connection.h"
+#include "testing/commit_gate.h"
 #include "testing/cutting_proxy.h"
 #include "testing/simulated_clock.h"
 #include "testing/store_conformance.h"
@@ -301,38 +302,19 @@ TEST_F(MysqlStoreTest, MigrationsRaceOnceAndOnlyAnIncompatibleSchemaIsRefused) {
 // queue up and go out together in the next one.
 TEST_F(MysqlStoreTest, ConcurrentBeginsShareGroupCommits) {
   constexpr int kCalls = 32;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false;
-  bool release = false;
-  std::atomic<int> hook_calls{0};
-  options_.before_commit_for_testing = [&](std::size_t) {
-    if (hook_calls.fetch_add(1) == 0) {  // hold the first batch until the others queue
-      std::unique_lock lock(mu);
-      held = true;
-      cv.notify_all();
-      cv.wait(lock, [&] { return release; });
-    }
-    return Status::Ok();
-  };
+  testing::CommitGate gate;  // holds the first batch until the others queue
+  options_.before_commit_for_testing = gate.Hook();
   auto store = Open(url_);
   ASSERT_TRUE(store);
   auto blocker = std::async(std::launch::async, [&] { return store->Begin(Beg("s:first")); });
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return held; });
-  }
+  gate.WaitUntilHeld();
   std::vector<std::future<Result<BeginOutcome>>> calls;
   for (int i = 0; i < kCalls; ++i) {
     calls.push_back(std::async(std::launch::async,
                                [&, i] { return store->Begin(Beg("s:e" + std::to_string(i))); }));
   }
   ASSERT_TRUE(Eventually([&] { return store->Stats().pending_writes == kCalls; }));
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  gate.Release();
   ASSERT_TRUE(blocker.get().ok());
   for (auto& call : calls) {
     auto outcome = call.get();

@@ -16,6 +16,7 @@
 #include "hookfence/fingerprint.h"
 #include "src/store/migration.h"
 #include "src/store/postgres_connection.h"
+#include "testing/commit_gate.h"
 #include "testing/simulated_clock.h"
 #include "testing/store_conformance.h"
 #include "testing/test_servers.h"
@@ -87,30 +88,9 @@ class PostgresStoreTest : public ::testing::Test {
     return db->Exec(text);
   }
 
-  // Makes the writer's first batch wait in before_commit_for_testing until Release(), so that
-  // calls made meanwhile are queued and go out together in the second batch.
-  void HoldFirstBatch() {
-    options_.before_commit_for_testing = [this](std::size_t) {
-      std::unique_lock lock(hold_mu_);
-      if (batches_++ == 0) {
-        held_ = true;
-        hold_cv_.notify_all();
-        hold_cv_.wait(lock, [this] { return released_; });
-      }
-      return Status::Ok();
-    };
-  }
-  void WaitUntilHeld() {
-    std::unique_lock lock(hold_mu_);
-    hold_cv_.wait(lock, [this] { return held_; });
-  }
-  void Release() {
-    {
-      std::lock_guard lock(hold_mu_);
-      released_ = true;
-    }
-    hold_cv_.notify_all();
-  }
+  // Makes the writer's first batch wait in before_commit_for_testing until gate_.Release(), so
+  // that calls made meanwhile are queued and go out together in the second batch.
+  void HoldFirstBatch() { options_.before_commit_for_testing = gate_.Hook(); }
   // Polls (without sleeping) until `done` or 30 s passed; returns done().
   static bool Eventually(const std::function<bool()>& done) {
     const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -121,11 +101,7 @@ class PostgresStoreTest : public ::testing::Test {
   std::string url_;
   testing::SimulatedClock clock_;
   StoreOptions options_;
-  std::mutex hold_mu_;
-  std::condition_variable hold_cv_;
-  int batches_ = 0;
-  bool held_ = false;
-  bool released_ = false;
+  testing::CommitGate gate_;
 };
 
 TEST_F(PostgresStoreTest, TwoStoresRacingOnOneSchemaAcquireEachKeyOnce) {
@@ -342,14 +318,14 @@ TEST_F(PostgresStoreTest, OneCallsFailingStatementDoesNotFailTheRestOfItsBatch) 
   ASSERT_TRUE(
       Sql("ALTER TABLE events ADD CONSTRAINT test_refuses_bad CHECK (key <> 's:bad')").ok());
   auto blocker = std::async(std::launch::async, [&] { return store->Begin(Beg("s:blocker")); });
-  WaitUntilHeld();
+  gate_.WaitUntilHeld();
   std::vector<std::future<Result<AcceptOutcome>>> calls;
   for (const char* key : {"s:a", "s:bad", "s:c"}) {
     calls.push_back(
         std::async(std::launch::async, [&, key] { return store->Accept(Acc(key, 30s)); }));
   }
   ASSERT_TRUE(Eventually([&] { return store->Stats().pending_writes == 3; }));
-  Release();
+  gate_.Release();
   ASSERT_TRUE(blocker.get().ok());
   auto a = calls[0].get();
   auto bad = calls[1].get();
@@ -388,11 +364,11 @@ TEST_F(PostgresStoreTest, ABatchChosenAsDeadlockVictimStartsOver) {
   ASSERT_TRUE(query("SELECT 1 FROM events WHERE key = 's:b' FOR UPDATE").ok());
 
   auto blocker = std::async(std::launch::async, [&] { return store->Begin(Beg("s:blocker")); });
-  WaitUntilHeld();
+  gate_.WaitUntilHeld();
   auto begin_a = std::async(std::launch::async, [&] { return store->Begin(Beg("s:a")); });
   auto begin_b = std::async(std::launch::async, [&] { return store->Begin(Beg("s:b")); });
   ASSERT_TRUE(Eventually([&] { return store->Stats().pending_writes == 2; }));
-  Release();
+  gate_.Release();
   ASSERT_TRUE(blocker.get().ok());
   // The batch (s:a, then s:b in key order) now holds s:a and waits for s:b.
   const std::string waiting =
@@ -422,13 +398,13 @@ TEST_F(PostgresStoreTest, WritesPastTheQueueBoundAreShedAsOverloaded) {
   HoldFirstBatch();
   auto store = MustOpen();
   auto blocker = std::async(std::launch::async, [&] { return store->Begin(Beg("s:blocker")); });
-  WaitUntilHeld();
+  gate_.WaitUntilHeld();
   auto queued = std::async(std::launch::async, [&] { return store->Accept(Acc("s:queued", 30s)); });
   ASSERT_TRUE(Eventually([&] { return store->Stats().pending_writes == 1; }));
   auto shed = store->Accept(Acc("s:shed", 30s));
   EXPECT_EQ(shed.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(shed.status().message().find("overloaded"), std::string::npos);
-  Release();
+  gate_.Release();
   ASSERT_TRUE(blocker.get().ok());
   ASSERT_TRUE(queued.get().ok());
   EXPECT_EQ(store->Get("s:shed").status().code(), StatusCode::kNotFound);

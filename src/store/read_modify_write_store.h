@@ -6,6 +6,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "hookfence/store.h"
@@ -20,6 +22,10 @@ class ReadModifyWriteStore : public Store {
   Result<Timestamp> Renew(std::string_view key, std::uint64_t fence, Duration lease) override;
   Status Release(std::string_view key, std::uint64_t fence) override;
   Status Replay(std::string_view key) override;
+  void CompleteAsync(std::string key, std::uint64_t fence, Attempt attempt,
+                     std::optional<Response> response, WriteCallback done) override;
+  void FailAsync(FailRequest request, WriteCallback done) override;
+  void ReleaseAsync(std::string key, std::uint64_t fence, WriteCallback done) override;
 
  protected:
   using Change = std::function<Status(Record& record, Timestamp now)>;
@@ -29,6 +35,11 @@ class ReadModifyWriteStore : public Store {
   // `change` failed, in which case nothing is written and its Status is returned. The key is
   // already validated.
   virtual Status Mutate(std::string_view key, const Change& change, bool with_payload) = 0;
+  // Mutate, answered through `done` (see Store::CompleteAsync). The default runs Mutate on the
+  // calling thread; a backend with a writer queue overrides it to only queue the change.
+  virtual void MutateAsync(std::string key, Change change, bool with_payload, WriteCallback done) {
+    done(Mutate(key, change, with_payload));
+  }
 };
 
 }  // namespace hookfence::store::internal

@@ -20,6 +20,7 @@
 
 #include "hookfence/fingerprint.h"
 #include "src/store/redis_connection.h"
+#include "testing/commit_gate.h"
 #include "testing/cutting_proxy.h"
 #include "testing/scratch_dir.h"
 #include "testing/simulated_clock.h"
@@ -315,26 +316,14 @@ TEST_F(RedisStoreTest, ConcurrentCallsArePipelinedInBatches) {
 }
 
 TEST_F(RedisStoreTest, PastMaxPendingWritesCallsFailFastAsOverloaded) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false;
-  bool release = false;
+  testing::CommitGate gate;
   options_.max_pending_writes = 1;
-  options_.before_commit_for_testing = [&](std::size_t) {
-    std::unique_lock lock(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
-    return Status::Ok();
-  };
+  options_.before_commit_for_testing = gate.Hook();
   auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
   auto held = std::async(std::launch::async, [&] { return s.Accept(Acc("s:held")); });
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return entered; });
-  }
+  gate.WaitUntilHeld();
   auto queued = std::async(std::launch::async, [&] { return s.Accept(Acc("s:queued")); });
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (s.Stats().pending_writes < 1 && std::chrono::steady_clock::now() < deadline) {
@@ -344,11 +333,7 @@ TEST_F(RedisStoreTest, PastMaxPendingWritesCallsFailFastAsOverloaded) {
   auto refused = s.Accept(Acc("s:refused"));
   EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(refused.status().message().find("overloaded"), std::string::npos);
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  gate.Release();
   EXPECT_TRUE(held.get().ok());
   EXPECT_TRUE(queued.get().ok());
   EXPECT_EQ(s.Get("s:refused").status().code(), StatusCode::kNotFound);

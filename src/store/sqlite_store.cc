@@ -319,16 +319,12 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
       return;
     }
     auto held = std::make_shared<AcceptRequest>(std::move(request));
-    auto op = std::make_unique<TypedWriteOp<AcceptOutcome>>(
-        "", [this, held](Txn& txn) { return AcceptIn(txn, *held); },
-        [held, done](Result<AcceptOutcome> result) {
-          done(std::move(result), std::move(held->payload));
-        });
-    if (Status queued = writes_.Push(std::move(op)); !queued.ok()) {
-      done(queued, std::move(held->payload));
-    }
+    Queue<AcceptOutcome>([this, held](Txn& txn) { return AcceptIn(txn, *held); },
+                         [held, done](Result<AcceptOutcome> result) {
+                           done(std::move(result), std::move(held->payload));
+                         });
   }
-  bool queues_accepts() const override { return true; }
+  bool queues_writes() const override { return true; }
 
   Result<BeginOutcome> Begin(BeginRequest request) override {
     HF_RETURN_IF_ERROR(internal::ValidateBegin(request));
@@ -501,15 +497,32 @@ class SqliteStore final : public internal::ReadModifyWriteStore {
     return answer.get();
   }
 
+  // Queues `fn` for the writer; `done` gets its result on the writer thread once the batch's
+  // fate is known (or at once when the queue refuses it).
+  template <typename T>
+  void Queue(std::function<Result<T>(Txn&)> fn, std::function<void(Result<T>)> done) {
+    auto op = std::make_unique<TypedWriteOp<T>>("", std::move(fn), done);
+    if (Status queued = writes_.Push(std::move(op)); !queued.ok()) done(queued);
+  }
+
   // Read-modify-write of one existing record through the writer.
   Status Mutate(std::string_view key, const Change& change, bool with_payload) override {
-    return StatusOf(Write<Done>([&](Txn& txn) -> Result<Done> {
-      HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, with_payload));
-      if (!record) return NotFoundError("no record for this key");
-      HF_RETURN_IF_ERROR(change(*record, txn.now));
-      HF_RETURN_IF_ERROR(txn.Update(*record));
-      return Done{};
-    }));
+    return StatusOf(Write<Done>(MutateIn(std::string(key), change, with_payload)));
+  }
+  void MutateAsync(std::string key, Change change, bool with_payload, WriteCallback done) override {
+    Queue<Done>(MutateIn(std::move(key), std::move(change), with_payload),
+                [done = std::move(done)](Result<Done> result) { done(result.status()); });
+  }
+  static std::function<Result<Done>(Txn&)> MutateIn(std::string key, Change change,
+                                                    bool with_payload) {
+    return
+        [key = std::move(key), change = std::move(change), with_payload](Txn& txn) -> Result<Done> {
+          HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, with_payload));
+          if (!record) return NotFoundError("no record for this key");
+          HF_RETURN_IF_ERROR(change(*record, txn.now));
+          HF_RETURN_IF_ERROR(txn.Update(*record));
+          return Done{};
+        };
   }
 
   template <typename T>

@@ -12,6 +12,7 @@
 
 #include "hookfence/fingerprint.h"
 #include "src/store/migration.h"
+#include "testing/commit_gate.h"
 #include "testing/scratch_dir.h"
 #include "testing/simulated_clock.h"
 #include "testing/store_conformance.h"
@@ -195,33 +196,14 @@ TEST_F(SqliteStoreTest, ConcurrentCallersShareGroupCommits) {
 }
 
 TEST_F(SqliteStoreTest, WriteQueueBoundRefusesWithResourceExhausted) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool writer_held = false;
-  bool release = false;
+  testing::CommitGate gate;
   options_.max_pending_writes = 1;
-  options_.before_commit_for_testing = [&](std::size_t) {
-    std::unique_lock lock(mu);
-    writer_held = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
-    return Status::Ok();
-  };
+  options_.before_commit_for_testing = gate.Hook();
   auto opened = Open();
   ASSERT_TRUE(opened.ok());
   Store& s = **opened;
-  auto release_writer = [&] {
-    {
-      std::lock_guard lock(mu);
-      release = true;
-    }
-    cv.notify_all();
-  };
   std::thread in_commit([&] { EXPECT_TRUE(s.Accept(Acc("s:a", 30s)).ok()); });
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return writer_held; });
-  }
+  gate.WaitUntilHeld();
   // The writer holds s:a's batch; one more call may wait in the queue, the next is refused.
   std::thread queued([&] { EXPECT_TRUE(s.Accept(Acc("s:b", 30s)).ok()); });
   auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -230,11 +212,63 @@ TEST_F(SqliteStoreTest, WriteQueueBoundRefusesWithResourceExhausted) {
   }
   EXPECT_EQ(s.Stats().pending_writes, 1u);
   EXPECT_EQ(s.Accept(Acc("s:c", 30s)).status().code(), StatusCode::kResourceExhausted);
-  release_writer();
+  gate.Release();
   in_commit.join();
   queued.join();
   EXPECT_EQ(s.Get("s:c").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(s.Get("s:b").ok());
+}
+
+TEST_F(SqliteStoreTest, AsyncOwnerWritesOnlyQueueAndShareOneCommit) {
+  testing::CommitGate gate(/*armed=*/false);
+  options_.before_commit_for_testing = gate.Hook();
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  Store& s = **opened;
+  auto a = s.Accept(Acc("s:a", 30s));
+  auto b = s.Accept(Acc("s:b", 30s));
+  auto c = s.Accept(Acc("s:c", 30s));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  gate.Arm();
+  std::thread in_commit([&] { EXPECT_TRUE(s.Accept(Acc("s:held", 30s)).ok()); });
+  gate.WaitUntilHeld();
+  const std::uint64_t batches_before = s.Stats().batches;
+
+  // The writer is stuck in a commit: a call that waited for its own commit would never return.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Status> answers;
+  auto done = [&](Status status) {
+    std::lock_guard lock(mu);
+    answers.push_back(std::move(status));
+    cv.notify_all();
+  };
+  s.CompleteAsync("s:a", a->fence, Attempt{{}, a->fence, 200, "", 1ms}, std::nullopt, done);
+  FailRequest fail;
+  fail.key = "s:b";
+  fail.fence = b->fence;
+  fail.attempt = Attempt{{}, b->fence, 503, "503", 1ms};
+  fail.error = "503";
+  fail.retry_at = clock_.Now() + 5s;
+  s.FailAsync(std::move(fail), done);
+  s.ReleaseAsync("s:c", c->fence, done);
+  EXPECT_EQ(s.Stats().pending_writes, 3u);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(answers.empty()) << "answered before the commit";
+  }
+  gate.Release();
+  in_commit.join();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return answers.size() == 3; }));
+  }
+  for (const Status& answer : answers) EXPECT_TRUE(answer.ok()) << answer;
+  // The three queued writes went in one batch after the held one.
+  EXPECT_EQ(s.Stats().batches, batches_before + 1);
+  EXPECT_EQ(s.Get("s:a")->state, State::kCompleted);
+  EXPECT_EQ(s.Get("s:b")->state, State::kPending);
+  EXPECT_EQ(s.Get("s:c")->state, State::kPending);
 }
 
 TEST_F(SqliteStoreTest, WalCheckpointsRunOffTheCommitPathAndTheWalStaysBounded) {
