@@ -1,11 +1,6 @@
 #include "src/server/webhook_answers.h"
 
 namespace hookfence::server {
-namespace {
-
-constexpr int kRetryAfterSeconds = 1;
-
-}  // namespace
 
 HttpResponse Refuse(std::string* outcome, int status, std::string_view code,
                     std::string_view message) {

@@ -11,6 +11,10 @@
 
 namespace hookfence::server {
 
+// The Retry-After of every refusal that asks the provider to come back (429 and 503): soon, since
+// each clears as soon as the store or the loop catches up.
+inline constexpr int kRetryAfterSeconds = 1;
+
 // The error answer `code` with `status`, counted as `code`.
 HttpResponse Refuse(std::string* outcome, int status, std::string_view code,
                     std::string_view message);

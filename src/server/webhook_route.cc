@@ -51,8 +51,8 @@ const HttpResponse kQueued =
 const HttpResponse kDuplicate =
     Prebuilt(StatusResponse(200, "duplicate", "already received; not stored again"));
 // Served without verifying or storing anything, so a saturated loop catches up.
-const HttpResponse kSaturated = Prebuilt(
-    WithRetryAfter(ErrorResponse(429, "overloaded", "the gateway is saturated; retry later"), 1));
+const HttpResponse kSaturated = Prebuilt(WithRetryAfter(
+    ErrorResponse(429, "overloaded", "the gateway is saturated; retry later"), kRetryAfterSeconds));
 
 // True when any Content-Encoding header names something but identity. Every one is looked at:
 // a repeated header must not hide gzip behind a first "identity".
