@@ -77,7 +77,10 @@ if [ "${build}" = 1 ]; then
   cmake --build "${build_dir}" -j 2 --target hookfence_cli hookfence_loadgen hookfence_bench_sink \
     hookfence_raw_sqlite_insert hookfence_bench_prefill store_benchmark >/dev/null
 fi
-bin=${root}/${build_dir}
+case ${build_dir} in
+  /*) bin=${build_dir} ;;
+  *) bin=${root}/${build_dir} ;;
+esac
 hookfence=${bin}/hookfence
 loadgen=${bin}/bench/hookfence_loadgen
 sink=${bin}/bench/hookfence_bench_sink
