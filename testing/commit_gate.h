@@ -1,9 +1,11 @@
 // CommitGate: holds a batched store's writer inside one commit (through
-// StoreOptions::before_commit_for_testing) until Release(), so that calls made meanwhile queue up
-// behind it and can be seen waiting, refused past the queue's bound, or batched together.
+// StoreOptions::before_commit_for_testing) until Release() (at most kMaxHold), so that calls made
+// meanwhile queue up behind it and can be seen waiting, refused past the queue's bound, or batched
+// together.
 // Thread-safety: Hook's function runs on the writer thread; the other methods from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -15,6 +17,8 @@ namespace hookfence::testing {
 
 class CommitGate {
  public:
+  static constexpr std::chrono::seconds kMaxHold{60};
+
   // Holds the first batch that commits once armed; a gate starts armed unless told otherwise.
   explicit CommitGate(bool armed = true) : armed_(armed) {}
 
@@ -29,7 +33,9 @@ class CommitGate {
       }
       held_ = true;
       cv_.notify_all();
-      cv_.wait(lock, [this] { return released_; });
+      // Bounded: a test that fails before Release() then ends instead of hanging in the store's
+      // destructor, which waits for the writer.
+      cv_.wait_for(lock, kMaxHold, [this] { return released_; });
       return Status::Ok();
     };
   }
