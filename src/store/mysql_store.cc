@@ -257,7 +257,7 @@ class MysqlStore final : public internal::ReadModifyWriteStore {
 
   // Read-modify-write of one existing record in its own transaction, the row locked by Find.
   Status Mutate(std::string_view key, const Change& change, bool with_payload) override {
-    bool changed = false;  // `change` may consume its captures: it must not run twice
+    bool changed = false;  // a Change need not be safe to run twice: never rerun one that ran
     return StatusOf(Transact<Done>(
         [&](Txn& txn) -> Result<Done> {
           HF_ASSIGN_OR_RETURN(auto record, txn.Find(key, with_payload));
