@@ -18,9 +18,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "hookfence/store.h"
@@ -34,12 +36,16 @@ class StoreRunner {
       : store_(store), pool_(threads), max_pending_(max_pending == 0 ? UINT64_MAX : max_pending) {}
   ~StoreRunner() { Join(); }
 
-  // Waits until every call handed to the store has returned (shutdown, before the store goes).
-  void Join() { pool_.join(); }
+  // Waits until every call handed to the store has been answered, on a store thread or by the
+  // store's own writer (shutdown, before the store goes).
+  void Join() {
+    pool_.join();
+    calls_->WaitIdle();
+  }
 
   Store& store() { return *store_; }
   // Calls waiting for or running on a store thread now.
-  std::uint64_t pending() const { return pending_.load(); }
+  std::uint64_t pending() const { return calls_->count.load(); }
 
   // Runs `call` on a store thread and resumes the caller on its own executor with the result.
   // nullopt, at once, when the bound of waiting calls is reached.
@@ -93,8 +99,8 @@ class StoreRunner {
   }
 
   bool Admit() {
-    if (pending_.fetch_add(1) >= max_pending_) {
-      pending_.fetch_sub(1);
+    if (calls_->count.fetch_add(1) >= max_pending_) {
+      calls_->Answered();
       return false;
     }
     return true;
@@ -111,12 +117,14 @@ class StoreRunner {
         [this, executor, start = std::move(start)](auto handler) mutable {
           // The store's callbacks are std::functions, which need a copyable target.
           auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-          std::function<void(T)> done = [this, executor, shared_handler](T answer) {
+          // A store's writer may answer after the runner is gone (a write still queued at
+          // shutdown): the answer holds the call count, not the runner.
+          std::function<void(T)> done = [calls = calls_, executor, shared_handler](T answer) {
             auto value = std::make_shared<T>(std::move(answer));
-            pending_.fetch_sub(1);
             boost::asio::post(executor, [value, shared_handler]() mutable {
               std::move (*shared_handler)(value);
             });
+            calls->Answered();
           };
           if (store_->queues_writes()) {
             start(*store_, std::move(done));
@@ -140,19 +148,38 @@ class StoreRunner {
           boost::asio::post(pool_, [this, executor, call = std::move(call),
                                     handler = std::move(handler)]() mutable {
             auto value = std::make_shared<T>(call(*store_));
-            pending_.fetch_sub(1);
             boost::asio::post(executor, [value, handler = std::move(handler)]() mutable {
               std::move(handler)(value);
             });
+            calls_->Answered();
           });
         },
         boost::asio::use_awaitable);
   }
 
+  // The calls admitted and not yet answered.
+  struct Calls {
+    std::atomic<std::uint64_t> count{0};
+    std::mutex mu;
+    std::condition_variable idle;
+    void Answered() {
+      if (count.fetch_sub(1) == 1) {
+        // Under the lock: WaitIdle checks the count and starts waiting with it held, so this
+        // cannot fall between the two.
+        std::lock_guard lock(mu);
+        idle.notify_all();
+      }
+    }
+    void WaitIdle() {
+      std::unique_lock lock(mu);
+      idle.wait(lock, [this] { return count.load() == 0; });
+    }
+  };
+
   Store* store_;
   boost::asio::thread_pool pool_;
   const std::uint64_t max_pending_;
-  std::atomic<std::uint64_t> pending_{0};
+  const std::shared_ptr<Calls> calls_ = std::make_shared<Calls>();
 };
 
 }  // namespace hookfence::server

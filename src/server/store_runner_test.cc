@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +16,7 @@
 
 #include "hookfence/fingerprint.h"
 #include "src/server/owner_calls.h"
+#include "testing/commit_gate.h"
 #include "testing/scratch_dir.h"
 #include "testing/simulated_clock.h"
 
@@ -150,9 +152,9 @@ TEST_F(StoreRunnerTest, QueuedWritesNeedNoStoreThread) {
   EXPECT_TRUE(trip.completed->ok()) << *trip.completed;
   EXPECT_EQ(trip.released->code(), StatusCode::kAborted);
   EXPECT_TRUE(trip.resumed_on_caller);
+  runner.Join();  // a call's count drops only after its answer is posted
   EXPECT_EQ(runner.pending(), 0u);
   EXPECT_EQ(store->Get("s:queued")->state, State::kCompleted);
-  runner.Join();
 }
 
 TEST_F(StoreRunnerTest, BlockingStoresRunOnTheStoreThreads) {
@@ -173,9 +175,9 @@ TEST_F(StoreRunnerTest, BlockingStoresRunOnTheStoreThreads) {
   EXPECT_EQ(trip.stale->code(), StatusCode::kAborted);
   EXPECT_TRUE(trip.completed->ok()) << *trip.completed;
   EXPECT_TRUE(trip.resumed_on_caller);
+  runner.Join();  // a call's count drops only after its answer is posted
   EXPECT_EQ(runner.pending(), 0u);
   EXPECT_EQ(store->Get("s:blocking")->state, State::kCompleted);
-  runner.Join();
 }
 
 // Past the bound, Accept and Write answer nullopt at once, whichever way the store runs them.
@@ -203,8 +205,42 @@ TEST_F(StoreRunnerTest, PastTheBoundCallsAreRefusedAtOnce) {
   EXPECT_EQ(accept_refused, std::optional<bool>(true));
   EXPECT_EQ(write_refused, std::optional<bool>(true));
   EXPECT_EQ(store->Get("s:refused").status().code(), StatusCode::kNotFound);
+  runner.Join();  // a call's count drops only after its answer is posted
   EXPECT_EQ(runner.pending(), 0u);
-  runner.Join();
+}
+
+// Queues one accept and records that it was answered.
+asio::awaitable<void> AcceptOnce(StoreRunner& runner, std::string key, bool* answered) {
+  AcceptRequest request = LeasedAccept(key);
+  auto accepted = co_await runner.Accept(std::move(request));
+  *answered = accepted.has_value() && accepted->outcome.ok();
+}
+
+TEST_F(StoreRunnerTest, JoinWaitsForWritesTheStoreStillHolds) {
+  testing::CommitGate gate;
+  StoreOptions options;
+  options.clock = &clock_;
+  options.before_commit_for_testing = gate.Hook();
+  auto store = OpenStore("sqlite://" + dir_.File("join.db"), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::thread in_commit([&] { EXPECT_TRUE((*store)->Accept(LeasedAccept("s:held")).ok()); });
+  gate.WaitUntilHeld();
+  auto runner = std::make_unique<StoreRunner>(store->get(), /*threads=*/1, /*max_pending=*/0);
+  bool answered = false;
+  asio::co_spawn(context_, AcceptOnce(*runner, "s:queued", &answered), asio::detached);
+  context_.poll();  // runs the coroutine up to its co_await: the accept is queued, unanswered
+  ASSERT_EQ(runner->pending(), 1u);
+  std::thread releaser([&] { gate.Release(); });
+  // The writer still holds the accept: Join must wait for its answer, and the runner can then
+  // go while the answer's handler waits in the io_context.
+  runner->Join();
+  EXPECT_EQ(runner->pending(), 0u) << "Join returned before the store answered";
+  runner.reset();
+  releaser.join();
+  in_commit.join();
+  context_.run();
+  EXPECT_TRUE(answered);
+  EXPECT_TRUE((*store)->Get("s:queued").ok());
 }
 
 }  // namespace
