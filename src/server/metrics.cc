@@ -123,13 +123,13 @@ std::string Metrics::Render(const StoreStats& store, std::uint64_t queue_depth,
        "How late each I/O thread's loop ran at its latest tick (while requests arrive).");
   for (std::size_t i = 0; i < loops.size(); ++i) {
     out += "hookfence_io_loop_lag_seconds{loop=\"" + std::to_string(i) + "\"} " +
-           std::to_string(Seconds(loops[i].lag)) + "\n";
+           Number(Seconds(loops[i].lag)) + "\n";
   }
   Help(&out, "hookfence_io_loop_refused_share", "gauge",
        "Share of webhooks each I/O thread answers 429 overloaded because its loop runs late.");
   for (std::size_t i = 0; i < loops.size(); ++i) {
     out += "hookfence_io_loop_refused_share{loop=\"" + std::to_string(i) + "\"} " +
-           std::to_string(loops[i].refused_share) + "\n";
+           Number(loops[i].refused_share) + "\n";
   }
 
   Help(&out, "hookfence_deliveries_total", "counter",

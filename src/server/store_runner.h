@@ -44,17 +44,15 @@ class StoreRunner {
   }
 
   Store& store() { return *store_; }
-  // Calls waiting for or running on a store thread now.
+  // Calls admitted and not yet answered: waiting for or running on a store thread, or queued in
+  // the store's own writer.
   std::uint64_t pending() const { return calls_->count.load(); }
 
   // Runs `call` on a store thread and resumes the caller on its own executor with the result.
   // nullopt, at once, when the bound of waiting calls is reached.
   template <typename T>
   boost::asio::awaitable<std::optional<T>> Run(std::function<T(Store&)> call) {
-    if (!Admit()) co_return std::nullopt;
-    auto executor = co_await boost::asio::this_coro::executor;
-    std::shared_ptr<T> result = co_await Submit<T>(std::move(call), executor);
-    co_return std::move(*result);
+    return Submit<T>(Blocking<T>(std::move(call)), /*direct=*/false);
   }
 
   // What Accept answered, and the request's payload handed back (no copy on the hot path).
@@ -64,7 +62,7 @@ class StoreRunner {
   };
   // Store::AcceptAsync, resumed on the caller's executor; nullopt at once past the bound, as Run.
   boost::asio::awaitable<std::optional<Accepted>> Accept(AcceptRequest request) {
-    return RunQueued<Accepted>(AcceptCall(std::move(request)));
+    return Submit<Accepted>(AcceptCall(std::move(request)), store_->queues_writes());
   }
 
   // Starts a write through one of the store's *Async calls, which answers through the callback.
@@ -72,20 +70,30 @@ class StoreRunner {
   // Runs `write` and resumes the caller on its own executor with its status; nullopt at once past
   // the bound, as Run.
   boost::asio::awaitable<std::optional<Status>> Write(QueuedWrite write) {
-    return RunQueued<Status>(std::move(write));
+    return Submit<Status>(std::move(write), store_->queues_writes());
   }
 
  private:
-  // A store that queues its writes (SQLite's group commit) is called right on the caller's thread:
-  // queuing is not store work, and no store thread has to sit through the commit. Others run on a
-  // store thread.
+  // Starts a store call that answers through the callback it is given.
   template <typename T>
-  boost::asio::awaitable<std::optional<T>> RunQueued(
-      std::function<void(Store&, std::function<void(T)>)> start) {
+  using Start = std::function<void(Store&, std::function<void(T)>)>;
+
+  // Hands `start` to the store and resumes the caller on its own executor with the answer;
+  // nullopt at once past the bound. `direct`: call it right on the caller's thread, for a store
+  // that only queues the call (SQLite's group commit): queuing is not store work, and no store
+  // thread has to sit through the commit. Otherwise it runs on a store thread.
+  template <typename T>
+  boost::asio::awaitable<std::optional<T>> Submit(Start<T> start, bool direct) {
     if (!Admit()) co_return std::nullopt;
     auto executor = co_await boost::asio::this_coro::executor;
-    std::shared_ptr<T> answer = co_await SubmitQueued<T>(std::move(start), executor);
+    std::shared_ptr<T> answer = co_await Hand<T>(std::move(start), direct, executor);
     co_return std::move(*answer);
+  }
+
+  template <typename T>
+  static Start<T> Blocking(std::function<T(Store&)> call) {
+    return
+        [call = std::move(call)](Store& store, std::function<void(T)> done) { done(call(store)); };
   }
 
   static std::function<void(Store&, std::function<void(Accepted)>)> AcceptCall(
@@ -106,15 +114,14 @@ class StoreRunner {
     return true;
   }
 
-  // Plain functions, not coroutines: GCC 12 mis-handles lambda captures created inside
+  // A plain function, not a coroutine: GCC 12 mis-handles lambda captures created inside
   // coroutine bodies.
   template <typename T>
-  boost::asio::awaitable<std::shared_ptr<T>> SubmitQueued(
-      std::function<void(Store&, std::function<void(T)>)> start,
-      boost::asio::any_io_executor executor) {
+  boost::asio::awaitable<std::shared_ptr<T>> Hand(Start<T> start, bool direct,
+                                                  boost::asio::any_io_executor executor) {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                        void(std::shared_ptr<T>)>(
-        [this, executor, start = std::move(start)](auto handler) mutable {
+        [this, executor, direct, start = std::move(start)](auto handler) mutable {
           // The store's callbacks are std::functions, which need a copyable target.
           auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
           // A store's writer may answer after the runner is gone (a write still queued at
@@ -126,7 +133,7 @@ class StoreRunner {
             });
             calls->Answered();
           };
-          if (store_->queues_writes()) {
+          if (direct) {
             start(*store_, std::move(done));
             return;
           }
@@ -134,25 +141,6 @@ class StoreRunner {
                             [this, start = std::move(start), done = std::move(done)]() mutable {
                               start(*store_, std::move(done));
                             });
-        },
-        boost::asio::use_awaitable);
-  }
-
-  // Hands `call` to a store thread; the result is posted back to `executor`.
-  template <typename T>
-  boost::asio::awaitable<std::shared_ptr<T>> Submit(std::function<T(Store&)> call,
-                                                    boost::asio::any_io_executor executor) {
-    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                       void(std::shared_ptr<T>)>(
-        [this, executor, call = std::move(call)](auto handler) mutable {
-          boost::asio::post(pool_, [this, executor, call = std::move(call),
-                                    handler = std::move(handler)]() mutable {
-            auto value = std::make_shared<T>(call(*store_));
-            boost::asio::post(executor, [value, handler = std::move(handler)]() mutable {
-              std::move(handler)(value);
-            });
-            calls_->Answered();
-          });
         },
         boost::asio::use_awaitable);
   }
