@@ -62,8 +62,9 @@ boost::asio::awaitable<HttpResponse> HandleHealth(std::shared_ptr<GatewayCore> c
     for (const auto& lag : core->loop_lags()) {
       loops.push_back(Metrics::LoopGauge{lag->last_lag(), lag->refused_share()});
     }
-    response.body = core->metrics().Render(stats, core->store().pending() + stats.pending_writes,
-                                           gauges, loops);
+    // Every store call of this gateway is admitted by the runner, queued writes included, so
+    // its count alone is the depth (adding the writer's own queue counted those twice).
+    response.body = core->metrics().Render(stats, core->store().pending(), gauges, loops);
     co_return response;
   }
   co_return ErrorResponse(404, "not_found", "no such endpoint");
